@@ -1,0 +1,155 @@
+"""The two-layer softmax network and its gradients, derived by hand.
+
+Row-vector convention, a batch of N examples, D inputs, H hidden units, K classes:
+
+    z2 = X W1 + b1      a2 = φ(z2)      z3 = a2 W2 + b2      a3 = softmax(z3)
+    J  = (1/N) Σ_i −log a3[i, y_i]      J~ = J + λ (‖W1‖² + ‖W2‖²)
+
+Pure functions over a params dict {"W1": (D, H), "b1": (H,), "W2": (H, K),
+"b2": (K,)}; nothing is stored between the forward and the backward pass.
+"""
+
+import numpy as np
+
+from .activations import TABLE
+from .validate import check_forward_inputs, check_loss_inputs
+
+
+def init_params(D, H, K, *, rng, dtype=np.float64):
+    """Random weights scaled by 1/sqrt(fan-in), zero biases.
+
+    Args:
+      D, H, K: input, hidden and class counts, each >= 1.
+      rng: a `np.random.Generator`; the only source of randomness.
+      dtype: float32 or float64.
+
+    Returns:
+      {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)} of `dtype`.
+    """
+    for name, n in (("D", D), ("H", H), ("K", K)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {n!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
+    return {
+        "W1": (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype),
+        "b1": np.zeros(H, dtype),
+        "W2": (rng.standard_normal((H, K)) / np.sqrt(H)).astype(dtype),
+        "b2": np.zeros(K, dtype),
+    }
+
+
+def _log_softmax(z3):
+    # Max-shifted log-sum-exp: exp never sees a positive argument, so logits
+    # of ±1e4 stay finite.
+    shifted = z3 - z3.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _forward(params, X, activation):
+    phi, _ = TABLE[activation]
+    z2 = X @ params["W1"] + params["b1"]  # (N, H)
+    a2 = phi(z2)  # (N, H)
+    z3 = a2 @ params["W2"] + params["b2"]  # (N, K)
+    return a2, z3
+
+
+def _penalty(params, lam):
+    # λ (‖W1‖²_F + ‖W2‖²_F); the biases are not regularised.
+    return lam * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+
+
+def _backward(params, X, y, lam, activation):
+    """J~ and every quantity of the backward pass, one line per equation."""
+    _, phi_prime = TABLE[activation]
+    N, K = X.shape[0], params["W2"].shape[1]
+
+    a2, z3 = _forward(params, X, activation)
+    log_a3 = _log_softmax(z3)  # (N, K)
+    a3 = np.exp(log_a3)  # (N, K), softmax over the K classes of each row
+    J = -np.mean(log_a3[np.arange(N), y]) + _penalty(params, lam)
+
+    Delta = np.eye(K, dtype=X.dtype)[y]  # (N, K), one-hot of y
+    delta3 = (a3 - Delta) / N  # ∂J/∂z3, (N, K)
+    dW2 = a2.T @ delta3  # ∂J/∂W2 = a2ᵀ δ3, (H, K)
+    db2 = delta3.sum(axis=0)  # ∂J/∂b2 = Σ_i δ3[i, :], (K,)
+    delta2 = (delta3 @ params["W2"].T) * phi_prime(a2)  # ∂J/∂z2 = (δ3 W2ᵀ) ⊙ φ'(z2), (N, H)
+    dW1 = X.T @ delta2  # ∂J/∂W1 = Xᵀ δ2, (D, H)
+    db1 = delta2.sum(axis=0)  # ∂J/∂b1 = Σ_i δ2[i, :], (H,)
+
+    grads = {
+        "W1": dW1 + 2 * lam * params["W1"],  # ∂J~/∂W1 = ∂J/∂W1 + 2λ W1
+        "b1": db1,
+        "W2": dW2 + 2 * lam * params["W2"],  # ∂J~/∂W2 = ∂J/∂W2 + 2λ W2
+        "b2": db2,
+    }
+    return J, grads, {"delta3": delta3, "delta2": delta2}
+
+
+def forward(params, X, activation="sigmoid"):
+    """The logits z3.
+
+    Args:
+      params: {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}.
+      X: inputs, (N, D), the same float dtype as params.
+      activation: "sigmoid", "tanh" or "relu".
+
+    Returns:
+      z3, (N, K).
+    """
+    params, X, activation = check_forward_inputs(params, X, activation)
+    return _forward(params, X, activation)[1]
+
+
+def loss(params, X, y, lam=0.0, activation="sigmoid"):
+    """J (lam = 0) or J~ = J + lam (‖W1‖² + ‖W2‖²).
+
+    Args:
+      params: {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}.
+      X: inputs, (N, D), the same float dtype as params.
+      y: integer labels in [0, K), (N,).
+      lam: λ >= 0.
+      activation: "sigmoid", "tanh" or "relu".
+
+    Returns:
+      The mean cross-entropy (plus the penalty), a scalar of the input dtype.
+    """
+    params, X, y, lam, activation = check_loss_inputs(params, X, y, lam, activation)
+    _, z3 = _forward(params, X, activation)
+    return -np.mean(_log_softmax(z3)[np.arange(X.shape[0]), y]) + _penalty(params, lam)
+
+
+def value_and_grad(params, X, y, lam=0.0, activation="sigmoid"):
+    """The loss and its gradient with respect to every parameter.
+
+    Args: as for `loss`.
+
+    Returns:
+      (J~, grads), grads a dict with the keys and shapes of params.
+    """
+    J, grads, _ = _backward(*check_loss_inputs(params, X, y, lam, activation))
+    return J, grads
+
+
+def grad(params, X, y, lam=0.0, activation="sigmoid"):
+    """The gradient of J~ with respect to every parameter.
+
+    Args: as for `loss`.
+
+    Returns:
+      {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}.
+    """
+    return value_and_grad(params, X, y, lam, activation)[1]
+
+
+def stages(params, X, y, activation="sigmoid"):
+    """The chain rule's intermediate quantities, for checking a derivation step by step.
+
+    Args: as for `loss` (λ does not reach them).
+
+    Returns:
+      {"delta3": ∂J/∂z3 (N, K), "delta2": ∂J/∂z2 (N, H)}.
+    """
+    return _backward(*check_loss_inputs(params, X, y, 0.0, activation))[2]

@@ -1,0 +1,76 @@
+"""manual_grad agrees with jax.grad of the JAX reference, for J and J~ separately."""
+
+import numpy as np
+from hypothesis import given, settings
+
+import jax_reference as jr
+import manual_grad as mg
+from jax_reference.tolerances import agrees, normwise_error, tolerance
+
+from .strategies import cases, positive_lams
+
+
+def assert_agree(candidate, reference, dtype, what):
+    for name in mg.PARAM_NAMES:
+        assert candidate[name].shape == reference[name].shape, (what, name)
+        assert candidate[name].dtype == dtype, (what, name, candidate[name].dtype)
+        diff, rel = normwise_error(candidate[name], reference[name])
+        assert agrees(candidate[name], reference[name], dtype), (
+            f"{what}: d{name} differs by {diff:.3g} (relative {rel:.3g}), tolerance {tolerance(dtype)}"
+        )
+
+
+@settings(max_examples=400)
+@given(cases(lam=positive_lams.map(lambda _: 0.0)))
+def test_J_and_its_gradient_agree(case):
+    params, X, y, _, activation = case
+    J, g = mg.value_and_grad(params, X, y, 0.0, activation)
+    J_ref, g_ref = jr.value_and_grad(params, X, y, 0.0, activation)
+    assert J.dtype == X.dtype and J_ref.dtype == X.dtype
+    assert agrees(J, J_ref, X.dtype), (J, J_ref)
+    assert_agree(g, g_ref, X.dtype, "J")
+
+
+@settings(max_examples=400)
+@given(cases(lam=positive_lams))
+def test_J_tilde_and_its_gradient_agree(case):
+    params, X, y, lam, activation = case
+    J, g = mg.value_and_grad(params, X, y, lam, activation)
+    J_ref, g_ref = jr.value_and_grad(params, X, y, lam, activation)
+    assert agrees(J, J_ref, X.dtype), (J, J_ref)
+    assert_agree(g, g_ref, X.dtype, "J~")
+
+
+@settings(max_examples=200)
+@given(cases(lam=positive_lams))
+def test_penalty_adds_exactly_2_lam_W(case):
+    """∂J~/∂θ − ∂J/∂θ is 2λW for weights and 0 for biases, on both sides: isolates the regulariser."""
+    params, X, y, lam, activation = case
+    for module in (mg, jr):
+        g = module.grad(params, X, y, 0.0, activation)
+        g_tilde = module.grad(params, X, y, lam, activation)
+        penalty_grad = {
+            "W1": 2 * lam * params["W1"],
+            "b1": np.zeros_like(params["b1"]),
+            "W2": 2 * lam * params["W2"],
+            "b2": np.zeros_like(params["b2"]),
+        }
+        # The difference is taken of two computed gradients: its error is
+        # relative to their size, not to the (possibly tiny) penalty term.
+        for name in mg.PARAM_NAMES:
+            diff, _ = normwise_error(g_tilde[name] - g[name], penalty_grad[name])
+            tol = tolerance(X.dtype)
+            scale = np.linalg.norm(np.asarray(g_tilde[name], np.float64)) + np.linalg.norm(g[name])
+            assert diff <= tol.atol + tol.rtol * scale, (module.__name__, name, diff)
+        J_gap = module.loss(params, X, y, lam, activation) - module.loss(params, X, y, 0.0, activation)
+        penalty = lam * (np.sum(params["W1"].astype(np.float64) ** 2) + np.sum(params["W2"].astype(np.float64) ** 2))
+        assert abs(J_gap - penalty) <= tolerance(X.dtype).rtol * (abs(penalty) + 1), (module.__name__, J_gap, penalty)
+
+
+@settings(max_examples=100)
+@given(cases())
+def test_forward_agrees(case):
+    params, X, _, _, activation = case
+    z3 = mg.forward(params, X, activation)
+    assert z3.shape == (X.shape[0], params["W2"].shape[1])
+    assert agrees(z3, jr.forward(params, X, activation), X.dtype)
