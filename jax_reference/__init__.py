@@ -2,7 +2,7 @@
 
 from manual_grad import init_params
 
-from .api import bucket, forward, grad, loss, value_and_grad
+from .api import bucket, forward, grad, loss, stages, value_and_grad
 from .model import forward_fn, loss_fn
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "init_params",
     "loss",
     "loss_fn",
+    "stages",
     "value_and_grad",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 
 from manual_grad.validate import check_forward_inputs, check_loss_inputs
 
-from .model import forward_fn, masked_loss_fn
+from .model import forward_fn, masked_loss_fn, masked_stages_fn
 
 MIN_BUCKET = 32
 
@@ -57,20 +57,27 @@ def _padded_value_and_grad(params, X, y, n, k, lam, activation):
     return jax.value_and_grad(masked_loss_fn)(params, X, y, n, k, lam, activation)
 
 
+@functools.partial(jax.jit, static_argnames="activation")
+def _padded_stages(params, X, y, n, k, activation):
+    return masked_stages_fn(params, X, y, n, k, activation)
+
+
+def _padded_problem(params, X, y):
+    """Checked inputs zero-padded to their bucket, with the true N and K."""
+    N, D = X.shape
+    return (
+        _pad_params(params),
+        _pad(X, (bucket(N), bucket(D))),
+        _pad(y.astype(np.int32), (bucket(N),)),
+        np.int32(N),
+        np.int32(params["W2"].shape[1]),
+    )
+
+
 def _value_and_grad(params, X, y, lam, activation):
     """Checked inputs in, (J~ as a 0-d array, grads as a dict of arrays) out."""
-    N, D = X.shape
-    K = params["W2"].shape[1]
     with jax.enable_x64(True):
-        J, grads = _padded_value_and_grad(
-            _pad_params(params),
-            _pad(X, (bucket(N), bucket(D))),
-            _pad(y.astype(np.int32), (bucket(N),)),
-            np.int32(N),
-            np.int32(K),
-            lam,
-            activation,
-        )
+        J, grads = _padded_value_and_grad(*_padded_problem(params, X, y), lam, activation)
         return np.asarray(J), _unpad(grads, params)
 
 
@@ -96,3 +103,12 @@ def loss(params, X, y, lam=0.0, activation="sigmoid"):
 def grad(params, X, y, lam=0.0, activation="sigmoid"):
     """The gradient of J~ from `jax.grad`. Args as `manual_grad.grad`."""
     return value_and_grad(params, X, y, lam, activation)[1]
+
+
+def stages(params, X, y, activation="sigmoid"):
+    """δ3 = ∂J/∂z3 (N, K) and δ2 = ∂J/∂z2 (N, H) by autodiff. Args as `manual_grad.stages`."""
+    params, X, y, _, activation = check_loss_inputs(params, X, y, 0.0, activation)
+    N, H, K = X.shape[0], params["W1"].shape[1], params["W2"].shape[1]
+    with jax.enable_x64(True):
+        deltas = _padded_stages(*_padded_problem(params, X, y), activation)
+        return {"delta3": np.asarray(deltas["delta3"])[:N, :K], "delta2": np.asarray(deltas["delta2"])[:N, :H]}

@@ -17,10 +17,19 @@ def _matmul(a, b):
     return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)
 
 
+def hidden_fn(params, X):
+    """z2 = X W1 + b1, (N, H)."""
+    return _matmul(X, params["W1"]) + params["b1"]
+
+
+def head_fn(params, z2, activation):
+    """z3 = φ(z2) W2 + b2, (N, K)."""
+    return _matmul(ACTIVATIONS[activation](z2), params["W2"]) + params["b2"]
+
+
 def forward_fn(params, X, activation):
     """Logits z3 (N, K) of X (N, D)."""
-    a2 = ACTIVATIONS[activation](_matmul(X, params["W1"]) + params["b1"])
-    return _matmul(a2, params["W2"]) + params["b2"]
+    return head_fn(params, hidden_fn(params, X), activation)
 
 
 def penalty_fn(params, lam):
@@ -58,3 +67,15 @@ def masked_loss_fn(params, X, y, n, k, lam, activation):
     padded hidden units, whatever φ(0) is, meet zero rows of W2.
     """
     return masked_data_loss(forward_fn(params, X, activation), y, n, k) + penalty_fn(params, lam)
+
+
+def masked_stages_fn(params, X, y, n, k, activation):
+    """δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 of the padded problem, by autodiff.
+
+    δ3 is jax.grad of J as a function of the logits; δ2 pulls it back through
+    z3 = φ(z2) W2 + b2 with jax.vjp.
+    """
+    z3, head_vjp = jax.vjp(lambda z2: head_fn(params, z2, activation), hidden_fn(params, X))
+    delta3 = jax.grad(masked_data_loss)(z3, y, n, k)
+    (delta2,) = head_vjp(delta3)
+    return {"delta3": delta3, "delta2": delta2}

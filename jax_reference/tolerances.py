@@ -60,4 +60,4 @@ def agrees(candidate, reference, dtype):
     """The normwise test above, for one parameter."""
     tol = tolerance(dtype)
     diff, _ = normwise_error(candidate, reference)
-    return diff <= tol.atol + tol.rtol * float(np.linalg.norm(np.asarray(reference, np.float64)))
+    return bool(diff <= tol.atol + tol.rtol * float(np.linalg.norm(np.asarray(reference, np.float64))))

@@ -74,3 +74,16 @@ def test_forward_agrees(case):
     z3 = mg.forward(params, X, activation)
     assert z3.shape == (X.shape[0], params["W2"].shape[1])
     assert agrees(z3, jr.forward(params, X, activation), X.dtype)
+
+
+@settings(max_examples=100)
+@given(cases())
+def test_stages_agree(case):
+    """δ3 and δ2 of the hand derivation against jax.grad and jax.vjp of the forward pass."""
+    params, X, y, _, activation = case
+    s, s_ref = mg.stages(params, X, y, activation), jr.stages(params, X, y, activation)
+    N, H, K = X.shape[0], params["W1"].shape[1], params["W2"].shape[1]
+    assert s["delta3"].shape == s_ref["delta3"].shape == (N, K)
+    assert s["delta2"].shape == s_ref["delta2"].shape == (N, H)
+    for name in ("delta3", "delta2"):
+        assert agrees(s[name], s_ref[name], X.dtype), name

@@ -56,7 +56,7 @@ def test_extreme_logits_stay_finite(dtype, activation):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_of_huge_inputs_raises_no_warning(dtype):
-    """pytest turns warnings into errors (pyproject), so an exp overflow would fail here."""
+    """pytest turns RuntimeWarnings into errors (pyproject), so an exp overflow would fail here."""
     rng = np.random.default_rng(2)
     params, X, y = make_case(rng, 4, 3, 5, 2, dtype=dtype)
     X *= dtype(1e4)
