@@ -9,7 +9,7 @@ import jax_reference as jr
 import manual_grad as mg
 from jax_reference import witness
 from jax_reference.cases import LABEL_SETS, make_case
-from jax_reference.tolerances import agrees, normwise_error
+from jax_reference.tolerances import agrees, normwise_error, rounding_scales
 
 MAX_DIM = 32
 
@@ -84,7 +84,7 @@ class Comparison:
     reference_value: float | None = None
 
 
-def compare(candidate, reference, dtype):
+def compare(candidate, reference, dtype, scale):
     if candidate is None:
         return Comparison(False, "missing")
     try:
@@ -98,7 +98,7 @@ def compare(candidate, reference, dtype):
     diff, rel = normwise_error(candidate, reference)
     gap = np.abs(candidate.astype(np.float64) - reference)
     worst = np.unravel_index(np.argmax(gap), gap.shape) if gap.size else ()
-    values_ok = agrees(candidate, reference, dtype)
+    values_ok = agrees(candidate, reference, dtype, scale)
     dtype_ok = candidate.dtype == dtype
     # A wrong dtype is named first: float32 arithmetic also puts the values off.
     problem = None if values_ok and dtype_ok else ("dtype" if not dtype_ok else "values")
@@ -161,7 +161,8 @@ def run_case(case, candidate, dtype, candidate_stages=None):
         error = f"TypeError: returned {type(result).__name__}, expected a dict with keys {mg.PARAM_NAMES}"
         result = None
     result = result or {}
-    parameters = {name: compare(result.get(name), reference[name], dtype) for name in mg.PARAM_NAMES}
+    scales = rounding_scales(params, X, case.activation)
+    parameters = {name: compare(result.get(name), reference[name], dtype, scales[name]) for name in mg.PARAM_NAMES}
     if error is not None:
         parameters = {name: Comparison(False, "raised") for name in mg.PARAM_NAMES}
     extra_keys = sorted(str(k) for k in result if k not in mg.PARAM_NAMES)
@@ -172,7 +173,7 @@ def run_case(case, candidate, dtype, candidate_stages=None):
         got, stage_error, _ = _call(candidate_stages, params, X, y, case.activation)
         got = got if isinstance(got, dict) and stage_error is None else {}
         ref_stages = {k: np.asarray(v, np.float64) for k, v in ref_stages.items()}
-        stages = {k: compare(got.get(k), v, dtype) if stage_error is None else Comparison(False, "raised")
+        stages = {k: compare(got.get(k), v, dtype, scales[k]) if stage_error is None else Comparison(False, "raised")
                   for k, v in ref_stages.items()}
         stage_arrays = {"candidate": {k: np.asarray(v) for k, v in got.items()}, "reference": ref_stages}
 
