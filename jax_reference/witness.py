@@ -3,6 +3,8 @@
 import numpy as np
 
 import manual_grad as mg
+from manual_grad.model import unchecked_loss
+from manual_grad.validate import check_loss_inputs
 
 from .tolerances import FD_RTOL, FD_STEP
 
@@ -23,21 +25,28 @@ def directional_derivative(params, X, y, lam, activation, name, v, h=FD_STEP):
     Returns (the estimate, |J~| at θ + h v) or None where a relu kink lies on
     the segment, since there the loss is not differentiable and FD witnesses nothing.
     """
-    params = {k: np.asarray(p, np.float64) for k, p in params.items()}
-    X = np.asarray(X, np.float64)
+    params, X, y, lam, activation = check_loss_inputs(
+        {k: np.asarray(p, np.float64) for k, p in params.items()}, np.asarray(X, np.float64), y, lam, activation)
+    return _directional_derivative(params, X, y, lam, activation, name, v, h)
+
+
+def _directional_derivative(params, X, y, lam, activation, name, v, h=FD_STEP):
+    """`directional_derivative` for float64 inputs already checked."""
     if activation == "relu" and _relu_kink_between(params, X, name, v, h):
         return None
-    J_plus = mg.loss({**params, name: params[name] + h * v}, X, y, lam, activation)
-    J_minus = mg.loss({**params, name: params[name] - h * v}, X, y, lam, activation)
+    J_plus = unchecked_loss({**params, name: params[name] + h * v}, X, y, lam, activation)
+    J_minus = unchecked_loss({**params, name: params[name] - h * v}, X, y, lam, activation)
     return (J_plus - J_minus) / (2 * h), abs(J_plus)
 
 
-def check_gradient(gradient, params, X, y, lam, activation, rng, entries=2):
+def check_gradient(gradient, params, X, y, lam, activation, rng, entries=1):
     """Compares `gradient` (a float64 dict) with FD along one random unit direction and
     `entries` random single entries per parameter.
 
     Returns (ok, worst error as a fraction of ‖g‖ + |J~|, number of checks made).
     """
+    params, X, y, lam, activation = check_loss_inputs(
+        {k: np.asarray(p, np.float64) for k, p in params.items()}, np.asarray(X, np.float64), y, lam, activation)
     worst, checks = 0.0, 0
     for name in mg.PARAM_NAMES:
         g = np.asarray(gradient[name], np.float64)
@@ -47,7 +56,7 @@ def check_gradient(gradient, params, X, y, lam, activation, rng, entries=2):
             directions[-1].flat[flat] = 1.0
         for v in directions:
             v = v / np.linalg.norm(v)
-            result = directional_derivative(params, X, y, lam, activation, name, v)
+            result = _directional_derivative(params, X, y, lam, activation, name, v)
             if result is None:
                 continue
             estimate, J = result

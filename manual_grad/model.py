@@ -121,7 +121,15 @@ def loss(params, X, y, lam=0.0, activation="sigmoid"):
     Returns:
       The mean cross-entropy (plus the penalty), a scalar of the input dtype.
     """
-    params, X, y, lam, activation = check_loss_inputs(params, X, y, lam, activation)
+    return unchecked_loss(*check_loss_inputs(params, X, y, lam, activation))
+
+
+def unchecked_loss(params, X, y, lam, activation):
+    """`loss` for inputs already checked by `validate.check_loss_inputs`.
+
+    For callers that evaluate the loss many times at nearby points, such as the
+    finite-difference witness, and have checked the inputs once.
+    """
     _, z3 = _forward(params, X, activation)
     return -np.mean(_log_softmax(z3)[np.arange(X.shape[0]), y]) + _penalty(params, lam)
 

@@ -48,11 +48,15 @@ def _float_array(name, value):
 
 
 def _check_finite(name, array):
-    # min and max propagate NaN and show ±inf, with no temporary the size of the array.
-    if not (np.isfinite(array.min()) and np.isfinite(array.max())):
-        bad = np.argwhere(~np.isfinite(array))[0]
+    # One pass and no temporary: a sum is finite only if every term is. A huge
+    # but finite array can overflow the sum, so the exact search decides.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(array.sum()):
+            return
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
         raise ValueError(
-            f"{name} must be finite; got {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+            f"{name} must be finite; got {array[tuple(bad[0])]} at index {tuple(int(i) for i in bad[0])}"
         )
 
 

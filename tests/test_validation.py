@@ -153,3 +153,10 @@ def test_init_params_shapes_and_dtype():
     params = mg.init_params(D, H, K, rng=np.random.default_rng(0), dtype=np.float32)
     assert {k: v.shape for k, v in params.items()} == {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}
     assert all(v.dtype == np.float32 for v in params.values())
+
+
+def test_huge_finite_inputs_are_accepted():
+    """The finiteness check sums the array; a sum that overflows must not be taken for an inf."""
+    args = good()
+    args["X"] = np.full((N, D), 1e308)
+    mg.forward(args["params"], args["X"], "relu")

@@ -1,7 +1,7 @@
 """The sweep: random cases, the candidate and the witnesses run on each, and what each parameter got."""
 
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -125,14 +125,14 @@ class CaseResult:
 
     def to_json(self):
         return {
-            **asdict(self.case),
+            **vars(self.case),
             "ok": self.ok,
             "error": self.error,
             "extra_keys": self.extra_keys,
             "modified_inputs": self.modified_inputs,
             "witness": {"ok": self.witness_ok, "error": self.witness_error},
-            "parameters": {k: asdict(v) for k, v in self.parameters.items()},
-            "stages": {k: asdict(v) for k, v in self.stages.items()},
+            "parameters": {k: vars(v) for k, v in self.parameters.items()},
+            "stages": {k: vars(v) for k, v in self.stages.items()},
             "stage_error": self.stage_error,
         }
 
