@@ -10,8 +10,7 @@ from .sweep import draw_cases, run_case
 DEFAULT_CASES = 200
 
 
-def check_gradients(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activations=mg.ACTIVATIONS,
-                    lams=None, stages=None, name=None, progress=None):
+def check_gradients(candidate, *, name=None, **sweep_args):
     """Checks `candidate` against jax.grad of the reference loss over a sweep of random cases.
 
     Args:
@@ -24,12 +23,20 @@ def check_gradients(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64,
       lams: the λ values to cycle through; None alternates 0 and random λ > 0.
       stages: optional `stages(params, X, y, activation) -> {"delta3", "delta2"}`
         to check the chain rule's intermediate quantities too.
-      name: how the report names the candidate.
       progress: optional wrapper around the case iterator, e.g. a progress bar.
+      name: how the report names the candidate.
 
     Returns:
       The report, a JSON-ready dict; report["ok"] says whether all agree.
     """
+    results = sweep(candidate, **sweep_args)
+    return reports.build(results, candidate_name=name or _name(candidate), dtype=results[0].dtype,
+                         seed=results[0].case.seed, checked_stages=sweep_args.get("stages") is not None)
+
+
+def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activations=mg.ACTIVATIONS,
+          lams=None, stages=None, progress=None):
+    """The sweep behind `check_gradients`: a `CaseResult` per case, arrays included (for plots)."""
     if isinstance(cases, bool) or not isinstance(cases, int) or cases < 1:
         raise ValueError(f"cases must be an integer >= 1; got {cases!r}")
     dtype = np.dtype(dtype)
@@ -40,10 +47,8 @@ def check_gradients(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64,
         raise ValueError(f"activations must be a non-empty subset of {mg.ACTIVATIONS}; got {list(activations)}")
     if lams is not None:
         lams = [mg.validate.check_lam(lam) for lam in lams]
-    sweep = draw_cases(cases, seed, tuple(activations), lams)
-    results = [run_case(case, candidate, dtype, stages) for case in (progress(sweep) if progress else sweep)]
-    return reports.build(results, candidate_name=name or _name(candidate), dtype=dtype, seed=seed,
-                         checked_stages=stages is not None)
+    drawn = draw_cases(cases, seed, tuple(activations), lams)
+    return [run_case(case, candidate, dtype, stages) for case in (progress(drawn) if progress else drawn)]
 
 
 def assert_gradients_agree(candidate, **kwargs):

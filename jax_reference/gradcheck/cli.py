@@ -1,6 +1,7 @@
 """The `gradcheck` command: exit 0 when the candidate agrees, 1 when it is wrong, 2 on a usage error."""
 
 import argparse
+import importlib.util
 import json
 import sys
 
@@ -9,7 +10,7 @@ import numpy as np
 import manual_grad as mg
 
 from . import report as reports
-from .check import DEFAULT_CASES, check_gradients
+from .check import DEFAULT_CASES, sweep
 from .loader import LoadError, load
 
 
@@ -50,6 +51,8 @@ def parser():
                    help="a λ value to use (repeat for several; default: 0 and random λ > 0)")
     p.add_argument("--stages", action="store_true",
                    help="also check δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 from the candidate module's stages()")
+    p.add_argument("--plot", metavar="PATH",
+                   help="draw |candidate − reference| per parameter, worst case of each, as a PNG (needs matplotlib)")
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument("--junit", metavar="PATH", help="write the report as JUnit XML")
     p.add_argument("--quiet", action="store_true", help="print nothing; rely on the exit status and files")
@@ -80,7 +83,10 @@ def main(argv=None):
             print(f"gradcheck: --stages: {module.__name__} has no stages(params, X, y, activation) function",
                   file=sys.stderr)
             return 2
-    report = check_gradients(
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        print("gradcheck: --plot needs matplotlib: pip install -e '.[plot]'", file=sys.stderr)
+        return 2
+    results = sweep(
         candidate,
         cases=args.cases,
         seed=args.seed,
@@ -88,9 +94,14 @@ def main(argv=None):
         activations=tuple(args.activations or mg.ACTIVATIONS),
         lams=args.lams,
         stages=stages,
-        name=args.candidate,
         progress=_progress(args.quiet),
     )
+    report = reports.build(results, candidate_name=args.candidate, dtype=np.dtype(args.dtype), seed=args.seed,
+                           checked_stages=stages is not None)
+    if args.plot:
+        from .plot import plot
+
+        plot(results, report, args.plot)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1, allow_nan=False)

@@ -111,6 +111,7 @@ def compare(candidate, reference, dtype, scale):
 @dataclass
 class CaseResult:
     case: Case
+    dtype: np.dtype
     ok: bool
     error: str | None  # the candidate's exception, when it raised
     parameters: dict  # name -> Comparison
@@ -195,7 +196,7 @@ def run_case(case, candidate, dtype, candidate_stages=None):
         "y": y,
         "stages": stage_arrays,
     }
-    return CaseResult(case, ok, error, parameters, extra_keys, modified, witness_ok, witness_error, stages, stage_error, arrays)
+    return CaseResult(case, dtype, ok, error, parameters, extra_keys, modified, witness_ok, witness_error, stages, stage_error, arrays)
 
 
 def _as_float64(params, X):
