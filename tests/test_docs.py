@@ -1,4 +1,5 @@
-"""The README's code runs, and the gradcheck reports it shows are what gradcheck prints today."""
+"""The docs' code runs, the gradcheck reports they show are what gradcheck prints today,
+and the code and tests they cite exist."""
 
 import re
 from pathlib import Path
@@ -8,27 +9,24 @@ import pytest
 from jax_reference.gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md"]
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[+-]\d+)?")
 
 
-def blocks(language, starting=""):
-    found = []
-    for doc in DOCS:
-        for lang, body in FENCE.findall(doc.read_text()):
-            if lang == language and body.startswith(starting):
-                found.append(pytest.param(body, id=f"{doc.name}:{body.splitlines()[0][:50]}"))
-    return found
+def blocks(doc, language):
+    return [body for lang, body in FENCE.findall(doc.read_text()) if lang == language]
 
 
-@pytest.mark.parametrize("code", blocks("python"))
-def test_python_blocks_run(code, tmp_path, monkeypatch):
-    """Each block runs; the test functions a block defines (the pytest-helper example) run and pass."""
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_python_blocks_run(doc, tmp_path, monkeypatch):
+    """A document's blocks run in order in one namespace, as a reader would run them;
+    the test functions a block defines (the pytest-helper example) run and pass."""
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    exec(compile(code, "doc", "exec"), namespace)
-    for name, value in namespace.items():
+    for code in blocks(doc, "python"):
+        exec(compile(code, str(doc), "exec"), namespace)
+    for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):
             value()
 
@@ -43,9 +41,28 @@ def _normalised(text):
     return [NUMBER.sub(number, line.rstrip()) for line in text.strip().splitlines()]
 
 
-@pytest.mark.parametrize("transcript", blocks("text", starting="$ gradcheck"))
+TRANSCRIPTS = [pytest.param(body, id=f"{doc.name}:{body.splitlines()[0][2:60]}")
+               for doc in DOCS for body in blocks(doc, "text") if body.startswith("$ gradcheck")]
+
+
+@pytest.mark.parametrize("transcript", TRANSCRIPTS)
 def test_gradcheck_transcripts_are_current(transcript, monkeypatch, capsys):
     command, _, expected = transcript.partition("\n")
     monkeypatch.chdir(ROOT)
     main(command.split()[2:])
     assert _normalised(capsys.readouterr().out) == _normalised(expected)
+
+
+def test_cited_code_and_tests_exist():
+    """docs/derivation.md's table ties each result to a line of code and a test: both must exist."""
+    table = (ROOT / "docs" / "derivation.md").read_text().split("## Where each result lives")[1].split("\n## ")[0]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) >= 8
+    sources = {1: (ROOT / "manual_grad" / "model.py").read_text(), 2: (ROOT / "manual_grad" / "fast.py").read_text()}
+    for row in rows:
+        for column, source in sources.items():
+            for code in re.findall(r"`([^`]+)`", row[column]):
+                assert code in source, (row[0], code)
+        for path, name in re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", row[3]):
+            assert f"def {name}(" in (ROOT / path).read_text(), (path, name)

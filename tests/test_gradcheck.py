@@ -242,3 +242,22 @@ def test_console_script_exit_statuses():
     assert wrong.returncode == 1 and "N times too large" in wrong.stdout
     usage = subprocess.run([sys.executable, "-m", "jax_reference.gradcheck.cli", "--cases", "0"], capture_output=True, text=True)
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_plot_draws_the_worst_case(tmp_path):
+    import matplotlib.image
+
+    path = tmp_path / "seed.png"
+    assert main([f"{EXAMPLES}/seed_transcription.py:grad", "--cases", "12", "--plot", str(path), "--quiet"]) == 1
+    image = matplotlib.image.imread(path)
+    assert image.shape[0] > 400 and image.shape[1] > 800
+    assert image[..., :3].std() > 0.05  # not blank
+
+
+def test_plot_without_matplotlib_is_a_usage_error(monkeypatch, capsys):
+    from jax_reference.gradcheck import cli
+
+    real = cli.importlib.util.find_spec
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))
+    assert main(["--cases", "2", "--plot", "x.png"]) == 2
+    assert "--plot needs matplotlib" in capsys.readouterr().err

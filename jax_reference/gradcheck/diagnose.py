@@ -201,10 +201,10 @@ def diagnose(name, results, dtype, kind="parameters"):
     if bad:
         return "wrong only when λ > 0: look at the regularisation term" if bad == [True] else "wrong only when λ = 0"
 
-    worst = max(failing, key=lambda r: comparison(r).rel_error)
+    worst = max(failing, key=lambda r: comparison(r).abs_error)
     c = comparison(worst)
-    return (f"wrong in {len(failing)} of {len(results)} cases, relative error up to {c.rel_error:.3g}; "
-            f"worst entry {c.worst_index}: {c.candidate_value:.6g} against {c.reference_value:.6g} in {worst.case.describe()}")
+    return (f"wrong in {len(failing)} of {len(results)} cases, with no pattern among those tried; largest error at "
+            f"entry {c.worst_index}: {c.candidate_value:.6g} against {c.reference_value:.6g} in {worst.case.describe()}")
 
 
 def hint(wrong):

@@ -1,8 +1,10 @@
-"""`gradcheck --plot`: per parameter, a heatmap of |candidate − reference| in its worst case.
+"""`gradcheck --plot`: |candidate − reference| for every parameter, in the sweep's worst case.
 
-A wrong bias shows as a lit row, an error confined to one hidden unit as a lit
-column, a correct gradient as roundoff speckle around 1e-16. matplotlib is an
-optional extra (pip install -e '.[plot]').
+Each weight matrix is drawn with its bias as a strip beneath it, on the same
+columns (hidden units under W1, classes under W2), on a log scale: a wrong b1
+lights its whole strip, an error confined to one hidden unit lights a column,
+a correct gradient is roundoff speckle near 1e-16. matplotlib is an optional
+extra (pip install -e '.[plot]').
 """
 
 import textwrap
@@ -13,10 +15,25 @@ import numpy as np
 FLOOR = 1e-18
 
 
-def _worst(results, name):
-    failed = [r for r in results if not r.parameters[name].ok]
-    pool = failed or results
-    return max(pool, key=lambda r: r.parameters[name].abs_error or 0.0)
+def worst_case(results):
+    """The case to draw: the largest relative error of any failing parameter, else the largest error at all."""
+    def badness(r):
+        failing = [c.rel_error or 0.0 for c in r.parameters.values() if not c.ok and c.rel_error is not None]
+        errors = [c.abs_error or 0.0 for c in r.parameters.values()]
+        return (bool(failing), min(max(failing, default=0.0), 1e300), max(errors, default=0.0))
+
+    return max(results, key=badness)
+
+
+def _difference(candidate, reference):
+    """(|candidate − reference| or None, a note on what was drawn)."""
+    if candidate is None:
+        return None, "missing from the candidate's result"
+    if candidate.shape == reference.shape:
+        return np.abs(candidate.astype(np.float64) - reference), None
+    if candidate.ndim == 2 and candidate.shape == reference.shape[::-1]:
+        return np.abs(candidate.T.astype(np.float64) - reference), "drawn after transposing the candidate"
+    return None, f"shape {candidate.shape}, expected {reference.shape}: nothing to draw"
 
 
 def plot(results, report, path):
@@ -26,47 +43,40 @@ def plot(results, report, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
+    from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.6), gridspec_kw={"width_ratios": [3, 1, 3, 1]})
-    for ax, name in zip(axes, ("W1", "b1", "W2", "b2")):
-        r = _worst(results, name)
-        reference = r.arrays["reference"][name]
-        candidate = r.arrays["candidate"].get(name)
-        summary = report["parameters"][name]
-        status = "ok" if summary["ok"] else "FAIL"
-        title = f"{name} {status}: {r.case.describe()}"
-        gap, note = None, None
-        if candidate is not None and candidate.shape == reference.shape:
-            gap = np.abs(candidate.astype(np.float64) - reference)
-        elif candidate is not None and candidate.shape == reference.shape[::-1] and candidate.ndim == 2:
-            gap, note = np.abs(candidate.T.astype(np.float64) - reference), "drawn after transposing the candidate"
-        else:
-            shape = "missing" if candidate is None else f"shape {candidate.shape}"
-            note = f"nothing to draw: {shape}, expected {reference.shape}"
-        if gap is not None:
-            image = np.atleast_2d(gap)
-            if name.startswith("b"):
-                image = image.T  # a bias of H or K entries as a column beside its weight matrix's columns
-            shown = ax.imshow(np.maximum(image, FLOOR), aspect="auto", cmap="magma",
-                              norm=LogNorm(vmin=FLOOR, vmax=max(FLOOR * 10, image.max())))
-            fig.colorbar(shown, ax=ax, fraction=0.08, pad=0.03)
-            labels = {"W1": ("hidden unit", "input"), "W2": ("class", "hidden unit"),
-                      "b1": ("", "hidden unit"), "b2": ("", "class")}[name]
-            ax.set_xlabel(labels[0])
-            ax.set_ylabel(labels[1])
-            if name.startswith("b"):
+    r = worst_case(results)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 6.5), gridspec_kw={"height_ratios": [4, 1]}, squeeze=False)
+    for column, (weight, bias, rows, cols) in enumerate((("W1", "b1", "input", "hidden unit"),
+                                                         ("W2", "b2", "hidden unit", "class"))):
+        for row, name in enumerate((weight, bias)):
+            ax = axes[row][column]
+            summary = report["parameters"][name]
+            gap, note = _difference(r.arrays["candidate"].get(name), r.arrays["reference"][name])
+            if r.error:
+                gap, note = None, "the candidate raised in this case"
+            title = f"{name} {'ok' if summary['ok'] else 'FAIL'}"
+            if gap is not None:
+                image = np.atleast_2d(gap)  # a bias is one row
+                shown = ax.imshow(np.maximum(image, FLOOR), aspect="auto", cmap="magma", interpolation="nearest",
+                                  norm=LogNorm(vmin=FLOOR, vmax=max(10 * FLOOR, image.max())))
+                fig.colorbar(shown, ax=ax, fraction=0.05, pad=0.02)
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+                if row == 0:
+                    ax.set_ylabel(rows)
+                else:
+                    ax.set_yticks([])
+                    ax.set_xlabel(cols)
+                title += f": max |candidate − reference| = {image.max():.2g}"
+            else:
                 ax.set_xticks([])
-        else:
-            ax.axis("off")
-        ax.set_title("\n".join(textwrap.wrap(title, 38)), fontsize=8)
-        words = summary["diagnosis"] + (f" ({note})" if note else "")
-        ax.text(0.5, -0.18 if gap is not None else 0.5, "\n".join(textwrap.wrap(words, 44)), transform=ax.transAxes,
-                ha="center", va="top" if gap is not None else "center", fontsize=8,
-                color="black" if summary["ok"] else "firebrick")
+                ax.set_yticks([])
+            words = summary["diagnosis"] + (f" ({note})" if note else "")
+            ax.set_title(title + "\n" + "\n".join(textwrap.wrap(words, 90)), fontsize=8, loc="left",
+                         color="black" if summary["ok"] else "firebrick")
     verdict = "agrees with autodiff" if report["ok"] else "is wrong"
-    fig.suptitle(f"|candidate − reference| per parameter, worst case of each: {report['candidate']} {verdict}",
-                 fontsize=11)
+    fig.suptitle(f"{report['candidate']} {verdict}. |candidate − reference| in {r.case.describe()}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-

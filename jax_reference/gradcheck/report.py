@@ -64,6 +64,8 @@ def build(results, *, candidate_name, dtype, seed, checked_stages):
     # The chain-rule hint is about the data term: judge it by the λ = 0 cases where there are some.
     data_cases = [r for r in results if r.case.lam == 0] or results
     wrong_in_data = [name for name in mg.PARAM_NAMES if any(not r.parameters[name].ok for r in data_cases)]
+    if any(r.error for r in results):
+        wrong_in_data = []  # a candidate that raised has no values to reason from
     ok = not wrong and not extra_keys and not modified and witness["ok"] and all(s["ok"] for s in stages.values())
     return _plain({
         "ok": ok,

@@ -1,5 +1,6 @@
 """The sweep: random cases, the candidate and the witnesses run on each, and what each parameter got."""
 
+import os
 import traceback
 from dataclasses import dataclass
 
@@ -145,7 +146,8 @@ def _call(function, params, X, y, *args):
         result, error = function(*copies, *args), None
     except Exception as exc:
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        result, error = None, f"{type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno})"
+        where = os.path.relpath(frame.filename) if not os.path.relpath(frame.filename).startswith("..") else frame.filename
+        result, error = None, f"{type(exc).__name__}: {str(exc).strip()} (at {where}:{frame.lineno})"
     modified = [f"params[{k!r}]" for k in params if not np.array_equal(copies[0][k], params[k])]
     modified += [name for name, a, b in (("X", copies[1], X), ("y", copies[2], y)) if not np.array_equal(a, b)]
     return result, error, modified
