@@ -6,20 +6,13 @@ Every earlier line of that derivation has ψ(z³). ψ(z²) is (N, H) and Δ is
 
 import numpy as np
 
-from learner_forward import PHI_PRIME, forward, one_hot
+from learner import PHI_PRIME, backward, delta3, one_hot
 
 
 def grad(params, X, y, lam, activation):
-    N, K = X.shape[0], params["W2"].shape[1]
-    z2, a2, a3 = forward(params, X, activation)
-    Delta = one_hot(y, K, X.dtype)
-    delta3 = (a3 - Delta) / N
+    z2, a2, d3 = delta3(params, X, y, activation)
     e = np.exp(z2 - z2.max(axis=1, keepdims=True))
     psi_z2 = e / e.sum(axis=1, keepdims=True)
-    delta2 = (((psi_z2 - Delta) / N) @ params["W2"].T) * PHI_PRIME[activation](z2)  # ψ(z²) where ψ(z³) belongs
-    return {
-        "W1": X.T @ delta2 + 2 * lam * params["W1"],
-        "b1": (delta3 @ params["W2"].T * PHI_PRIME[activation](z2)).sum(axis=0),
-        "W2": a2.T @ delta3 + 2 * lam * params["W2"],
-        "b2": delta3.sum(axis=0),
-    }
+    Delta = one_hot(y, params["W2"].shape[1], X.dtype)
+    delta2 = (((psi_z2 - Delta) / X.shape[0]) @ params["W2"].T) * PHI_PRIME[activation](z2)  # ψ(z²) for ψ(z³)
+    return {**backward(params, X, z2, a2, d3, lam, activation), "W1": X.T @ delta2 + 2 * lam * params["W1"]}

@@ -17,7 +17,7 @@ Readings chosen where the OCR'd page is ambiguous:
   gradient 2λW the page gets right.
 """
 
-from learner_forward import PHI, PHI_PRIME, forward, one_hot
+from learner import PHI, PHI_PRIME, forward, one_hot
 
 
 def grad(params, X, y, lam, activation):
