@@ -261,3 +261,11 @@ def test_plot_without_matplotlib_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))
     assert main(["--cases", "2", "--plot", "x.png"]) == 2
     assert "--plot needs matplotlib" in capsys.readouterr().err
+
+
+def test_nan_and_ragged_results_are_named_not_crashed_on():
+    report = check_gradients(altered(W2=lambda g, *_: np.where(g > 0, np.nan, g)), cases=4)
+    assert "not finite: nan at entry" in report["parameters"]["W2"]["diagnosis"]
+    report = check_gradients(altered(b1=lambda g, *_: [[1.0, 2.0], [3.0]]), cases=2)
+    assert "not a numeric array" in report["parameters"]["b1"]["diagnosis"]
+    json.dumps(report, allow_nan=False)

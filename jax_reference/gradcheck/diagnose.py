@@ -151,6 +151,10 @@ def diagnose(name, results, dtype, kind="parameters"):
         return f"not a numeric array (got {comparison(first['not an array']).dtype})"
     if "shape" in first:
         return _shape_words(name, comparison(first["shape"]).shape, first["shape"].case)
+    if "not finite" in first:
+        c = comparison(first["not finite"])
+        return (f"not finite: {c.candidate_value} at entry {c.worst_index} (reference {c.reference_value:.6g}) "
+                f"in {first['not finite'].case.describe()}")
     if "dtype" in first:
         worst = max(comparison(r).rel_error for r in failing if comparison(r).problem == "dtype")
         return (f"the dtype is {comparison(first['dtype']).dtype} for {np.dtype(dtype).name} inputs "

@@ -75,7 +75,7 @@ class Comparison:
     """A candidate's array against the reference's, for one parameter (or stage) in one case."""
 
     ok: bool
-    problem: str | None  # None, "missing", "not an array", "shape", "dtype" or "values"
+    problem: str | None  # None, "raised", "missing", "not an array", "shape", "not finite", "dtype" or "values"
     shape: tuple | None = None
     dtype: str | None = None
     abs_error: float | None = None
@@ -96,6 +96,10 @@ def compare(candidate, reference, dtype, scale):
         return Comparison(False, "not an array", candidate.shape, str(candidate.dtype))
     if candidate.shape != reference.shape:
         return Comparison(False, "shape", candidate.shape, str(candidate.dtype))
+    if not np.all(np.isfinite(candidate)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(candidate))[0])
+        return Comparison(False, "not finite", candidate.shape, str(candidate.dtype), worst_index=bad,
+                          candidate_value=float(candidate[bad]), reference_value=float(reference[bad]))
     diff, rel = normwise_error(candidate, reference)
     gap = np.abs(candidate.astype(np.float64) - reference)
     worst = np.unravel_index(np.argmax(gap), gap.shape) if gap.size else ()
@@ -178,7 +182,7 @@ def run_case(case, candidate, dtype, candidate_stages=None):
         ref_stages = {k: np.asarray(v, np.float64) for k, v in ref_stages.items()}
         stages = {k: compare(got.get(k), v, dtype, scales[k]) if stage_error is None else Comparison(False, "raised")
                   for k, v in ref_stages.items()}
-        stage_arrays = {"candidate": {k: np.asarray(v) for k, v in got.items()}, "reference": ref_stages}
+        stage_arrays = {"candidate": _arrays(got, stages), "reference": ref_stages}
 
     witness_ok = witness_error = None
     if not case.kinks:
@@ -190,7 +194,7 @@ def run_case(case, candidate, dtype, candidate_stages=None):
 
     ok = error is None and not extra_keys and not modified and all(c.ok for c in parameters.values())
     arrays = {
-        "candidate": {k: np.asarray(v) for k, v in result.items() if k in mg.PARAM_NAMES} if error is None else {},
+        "candidate": _arrays(result, parameters),
         "reference": reference,
         "data_part": {k: np.asarray(v, np.float64) for k, v in data_part.items()},
         "params": params,
@@ -199,6 +203,12 @@ def run_case(case, candidate, dtype, candidate_stages=None):
         "stages": stage_arrays,
     }
     return CaseResult(case, dtype, ok, error, parameters, extra_keys, modified, witness_ok, witness_error, stages, stage_error, arrays)
+
+
+def _arrays(result, comparisons):
+    """The candidate's arrays that could be compared at all, for diagnoses and plots."""
+    return {k: np.asarray(result[k]) for k, c in comparisons.items()
+            if c.problem not in ("raised", "missing", "not an array")}
 
 
 def _as_float64(params, X):
