@@ -17,6 +17,7 @@ import os
 import platform
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -144,7 +145,8 @@ def gradcheck_throughput(repeats):
 
     def cold_start(env=None):
         start = time.perf_counter()
-        subprocess.run(["gradcheck", "--quiet"], check=True, env={**os.environ, **(env or {})})
+        gradcheck = str(Path(sysconfig.get_path("scripts")) / "gradcheck")  # the installed console script
+        subprocess.run([gradcheck, "--quiet"], check=True, env={**os.environ, **(env or {})})
         return time.perf_counter() - start
 
     cold = [cold_start() for _ in range(repeats)]

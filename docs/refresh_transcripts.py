@@ -8,6 +8,7 @@ to gradcheck's output or to an example, run this and review the diff.
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,8 @@ TRANSCRIPT = re.compile(r"```text\n\$ (gradcheck[^\n]*)\n.*?```", re.S)
 
 def refresh(match):
     command = match.group(1)
-    out = subprocess.run(command.split(), cwd=ROOT, capture_output=True, text=True).stdout
+    argv = [sys.executable, "-m", "jax_reference.gradcheck.cli", *command.split()[1:]]
+    out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True).stdout
     return f"```text\n$ {command}\n{out.rstrip()}\n```"
 
 
