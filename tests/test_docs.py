@@ -49,8 +49,9 @@ TRANSCRIPTS = [pytest.param(body, id=f"{doc.name}:{body.splitlines()[0][2:60]}")
 def test_gradcheck_transcripts_are_current(transcript, monkeypatch, capsys):
     command, _, expected = transcript.partition("\n")
     monkeypatch.chdir(ROOT)
-    main(command.split()[2:])
+    status = main(command.split()[2:])
     assert _normalised(capsys.readouterr().out) == _normalised(expected)
+    assert status == (1 if "FAIL: the candidate is wrong" in expected else 0)
 
 
 def test_cited_code_and_tests_exist():
