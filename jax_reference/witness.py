@@ -9,6 +9,12 @@ from manual_grad.validate import check_loss_inputs
 from .tolerances import FD_RTOL, FD_STEP
 
 
+def _checked_float64(params, X, y, lam, activation):
+    """The inputs checked once and cast to float64, where the witness always works."""
+    return check_loss_inputs({k: np.asarray(p, np.float64) for k, p in params.items()},
+                             np.asarray(X, np.float64), y, lam, activation)
+
+
 def _relu_kink_between(params, X, name, v, h):
     """True when some z2 = X W1 + b1 changes sign between θ − h v and θ + h v."""
     if name not in ("W1", "b1"):
@@ -25,9 +31,7 @@ def directional_derivative(params, X, y, lam, activation, name, v, h=FD_STEP):
     Returns (the estimate, |J~| at θ + h v) or None where a relu kink lies on
     the segment, since there the loss is not differentiable and FD witnesses nothing.
     """
-    params, X, y, lam, activation = check_loss_inputs(
-        {k: np.asarray(p, np.float64) for k, p in params.items()}, np.asarray(X, np.float64), y, lam, activation)
-    return _directional_derivative(params, X, y, lam, activation, name, v, h)
+    return _directional_derivative(*_checked_float64(params, X, y, lam, activation), name, v, h)
 
 
 def _directional_derivative(params, X, y, lam, activation, name, v, h=FD_STEP):
@@ -45,8 +49,7 @@ def check_gradient(gradient, params, X, y, lam, activation, rng, entries=1):
 
     Returns (ok, worst error as a fraction of ‖g‖ + |J~|, number of checks made).
     """
-    params, X, y, lam, activation = check_loss_inputs(
-        {k: np.asarray(p, np.float64) for k, p in params.items()}, np.asarray(X, np.float64), y, lam, activation)
+    params, X, y, lam, activation = _checked_float64(params, X, y, lam, activation)
     worst, checks = 0.0, 0
     for name in mg.PARAM_NAMES:
         g = np.asarray(gradient[name], np.float64)
