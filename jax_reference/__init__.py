@@ -1,18 +1,28 @@
-"""The reference: the same loss in JAX, differentiated by `jax.grad`."""
+"""The reference: the same loss in JAX, differentiated by `jax.grad`.
 
-from manual_grad import init_params
+JAX is imported on first use of one of the names below, not by `import
+jax_reference`: the gradcheck command answers --help and usage errors, and
+its worker process runs candidates, without paying for JAX.
+"""
 
-from .api import bucket, forward, grad, loss, stages, value_and_grad
-from .model import forward_fn, loss_fn
+import importlib
 
-__all__ = [
-    "bucket",
-    "forward",
-    "forward_fn",
-    "grad",
-    "init_params",
-    "loss",
-    "loss_fn",
-    "stages",
-    "value_and_grad",
-]
+_EXPORTS = {
+    "bucket": ".api", "forward": ".api", "grad": ".api", "loss": ".api", "stages": ".api",
+    "value_and_grad": ".api", "forward_fn": ".model", "loss_fn": ".model", "init_params": "manual_grad",
+}
+_SUBMODULES = ("api", "cases", "gradcheck", "model", "tolerances", "witness")
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*_EXPORTS, *_SUBMODULES])

@@ -1,4 +1,4 @@
-"""Loading a candidate named as path/to/file.py:function or package.module:function."""
+"""Loading a function named as path/to/file.py:function or package.module:function."""
 
 import importlib
 import importlib.util
@@ -6,39 +6,93 @@ import sys
 from pathlib import Path
 
 
-class LoadError(Exception):
-    """The candidate cannot be loaded; the message says why."""
+class LoadError(ValueError):
+    """The function cannot be loaded; the message says why, and `role` which of the functions it was."""
+
+    def __init__(self, message, role=None):
+        super().__init__(message)
+        self.role = role
 
 
-def load(spec):
-    """Returns (the function, its module) for `spec`."""
+class MissingFunction(LoadError):
+    """The module loaded, but has no such function."""
+
+
+def split(spec):
+    """(where, function name) of a spec, checked for form only: nothing is imported."""
     where, colon, function_name = spec.rpartition(":")
     if not colon or not where or not function_name:
         raise LoadError(f"expected path/to/file.py:function or package.module:function, got {spec!r}")
-    if where.endswith(".py") or "/" in where or "\\" in where:
-        path = Path(where)
-        if not path.is_file():
-            raise LoadError(f"no such file: {where}")
-        module_name = f"gradcheck_candidate_{abs(hash(str(path.resolve())))}"
-        module_spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        # As for a script, the file's folder is importable, so it can use its neighbours.
-        sys.path.insert(0, str(path.resolve().parent))
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as exc:
-            raise LoadError(f"importing {where} raised {type(exc).__name__}: {exc}") from exc
-        finally:
-            sys.path.remove(str(path.resolve().parent))
-    else:
-        try:
-            module = importlib.import_module(where)
-        except Exception as exc:
-            raise LoadError(f"cannot import module {where!r}: {type(exc).__name__}: {exc}") from exc
-    function = getattr(module, function_name, None)
+    return where, function_name
+
+
+def is_file_spec(where):
+    return where.endswith(".py") or "/" in where or "\\" in where
+
+
+def check_form(spec):
+    """Refuses a spec that cannot name a function, or names a file that is not there, without importing it."""
+    where, _ = split(spec)
+    if is_file_spec(where) and not Path(where).is_file():
+        raise LoadError(f"no such file: {where}")
+
+
+def _import_file(where):
+    path = Path(where).resolve()
+    module_name = f"gradcheck_candidate_{path.stem}_{abs(hash(str(path)))}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    # As for a script, the file's folder is importable, so it can use its neighbours.
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def _import_module(where, function_name):
+    try:
+        return importlib.import_module(where)
+    except ModuleNotFoundError as exc:
+        message = f"cannot import module {where!r}: {exc}"
+        neighbour = Path(*where.split(".")).with_suffix(".py")
+        if exc.name == where.split(".")[0] and neighbour.is_file():
+            message += f"; {neighbour} is in this folder: did you mean {neighbour}:{function_name}?"
+        raise LoadError(message) from None
+
+
+def load(spec):
+    """Returns (the function, its module) for `spec`.
+
+    Whatever importing the module does, raising or calling sys.exit included,
+    comes back as a LoadError.
+    """
+    where, function_name = split(spec)
+    check_form(spec)
+    try:
+        module = _import_file(where) if is_file_spec(where) else _import_module(where, function_name)
+    except LoadError:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exc:
+        raise LoadError(f"importing {where} called sys.exit({exc.code!r})") from None
+    except BaseException as exc:
+        raise LoadError(f"importing {where} raised {type(exc).__name__}: {exc}") from None
+    return attribute(module, where, function_name), module
+
+
+def attribute(module, where, name):
+    """module.name, which must be callable."""
+    function = getattr(module, name, None)
     if function is None:
-        raise LoadError(f"{where} has no attribute {function_name!r}")
+        raise MissingFunction(f"{where} has no function {name!r}")
     if not callable(function):
-        raise LoadError(f"{where}:{function_name} is a {type(function).__name__}, not a function")
-    return function, module
+        raise LoadError(f"{where}:{name} is a {type(function).__name__}, not a function")
+    return function

@@ -1,0 +1,446 @@
+"""Calling a candidate, which may do anything: raise, exit, crash, hang, print,
+modify its inputs, or return something that is not a gradient.
+
+`call` runs one call and turns whatever happens into an `Outcome`. `InProcess`
+calls functions in this process (the library API: exceptions and SystemExit
+become failures, Python-level prints are counted and kept out of the way).
+`Isolated` calls them in a worker process of their own (the command line): an
+exit, a crash, a hang past the timeout or a flood of output ends that process,
+not gradcheck, and is reported as the candidate's failure.
+
+Isolation protects the verdict from a candidate's bugs, not from code written
+to attack gradcheck: the worker runs as the same user.
+"""
+
+import contextlib
+import inspect
+import os
+import re
+import signal
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import wire
+from .loader import LoadError
+
+# After this many crashes or timeouts the candidate is not run again: the remaining cases are "not run".
+MAX_FATAL = 3
+# The worker's own start (Python, NumPy), before the candidate's import is timed.
+STARTUP_SECONDS = 60
+_GRADCHECK = str(Path(__file__).resolve().parent)
+_LIBRARIES = {str(Path(sysconfig.get_paths()[k]).resolve()) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+
+
+@dataclass
+class Outcome:
+    """What one call came to.
+
+    value: name -> numeric ndarray, or words for what came where it is not one.
+    types: name -> the type of the returned value (e.g. a JAX array).
+    failure: None, or {"kind", "message"}; kind is one of FAILURES.
+    modified: the inputs the candidate changed in place.
+    """
+
+    value: dict = field(default_factory=dict)
+    types: dict = field(default_factory=dict)
+    failure: dict | None = None
+    modified: list = field(default_factory=list)
+
+
+FAILURES = ("raised", "exited", "returned", "signature", "crashed", "timed out", "broke the channel", "not run")
+# The process is gone after these: the worker is restarted for the next call.
+FATAL = ("crashed", "timed out", "broke the channel")
+
+
+def _failure(kind, message):
+    return Outcome(failure={"kind": kind, "message": message})
+
+
+def _where_text(filename, lineno):
+    path = Path(filename)
+    try:
+        path = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"{path}:{lineno}"
+
+
+def _is_library(filename):
+    resolved = str(Path(filename).resolve())
+    return resolved.startswith(_GRADCHECK) or any(resolved.startswith(p) for p in _LIBRARIES)
+
+
+def _where(tb):
+    """file:line of the innermost frame in the user's code (not the standard library,
+    site-packages or gradcheck), or of the innermost frame where there is none."""
+    frames = traceback.extract_tb(tb)
+    if not frames:
+        return None
+    user = [f for f in frames if not _is_library(f.filename)]
+    frame = (user or frames)[-1]
+    return _where_text(frame.filename, frame.lineno)
+
+
+def _definition(function):
+    """'grad(params, X, y) at my_grad.py:3', as far as Python can tell."""
+    name = getattr(function, "__name__", type(function).__name__)
+    try:
+        text = f"{name}{inspect.signature(function)}"
+    except (TypeError, ValueError):
+        text = name
+    try:
+        return f"{text} at {_where_text(inspect.getsourcefile(function), inspect.getsourcelines(function)[1])}"
+    except (TypeError, OSError):
+        return text
+
+
+def what(value):
+    """A few words for a value that is not what was expected."""
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def _type_name(value):
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def portable(result):
+    """An Outcome for a returned `result`: name -> numeric ndarray, or words for what came."""
+    if not isinstance(result, Mapping):
+        return _failure("returned", f"returned {what(result)}, not a dict")
+    outcome = Outcome()
+    for key, value in result.items():
+        name = key if isinstance(key, str) else repr(key)
+        outcome.types[name] = _type_name(value)
+        if isinstance(value, (list, tuple)):
+            outcome.value[name] = f"not an array ({what(value)}): return a NumPy array"
+            continue
+        try:
+            array = np.asarray(value)
+        except Exception as exc:
+            outcome.value[name] = f"not an array ({what(value)}: {type(exc).__name__})"
+            continue
+        if array.dtype.kind not in wire.NUMERIC_KINDS:
+            outcome.value[name] = f"not a numeric array ({what(value)}, dtype {array.dtype})"
+        else:
+            outcome.value[name] = array
+    return outcome
+
+
+def _snapshot(args, names):
+    """(name, copy) of every array among the arguments, dict entries included."""
+    shots = []
+    for name, arg in zip(names, args):
+        if isinstance(arg, Mapping):
+            shots.append((name, dict(arg)))
+            shots += [(f"{name}[{k!r}]", np.array(v, copy=True)) for k, v in arg.items() if isinstance(v, np.ndarray)]
+        elif isinstance(arg, np.ndarray):
+            shots.append((name, arg.copy()))
+    return shots
+
+
+def _changed(before, after):
+    if isinstance(before, dict):
+        return set(before) != set(after)
+    return before.shape != after.shape or before.dtype != after.dtype or before.tobytes() != after.tobytes()
+
+
+def _fresh(args):
+    """Copies of the arguments, so that the candidate cannot corrupt what gradcheck keeps."""
+    return [{k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in a.items()}
+            if isinstance(a, Mapping) else np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def call(function, args, names):
+    """function(*args) on copies of args, whatever happens; an Outcome.
+
+    names: how to call each argument in reports ("params", "X", ...).
+    """
+    args = _fresh(args)
+    before = _snapshot(args, names)
+    try:
+        outcome = portable(function(*args))
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exc:
+        outcome = _failure("exited", f"called sys.exit({exc.code!r}) (at {_where(exc.__traceback__.tb_next)})")
+    except BaseException as exc:
+        # A TypeError raised by the call itself, before any line of the function ran: the arguments do not fit.
+        if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
+            expected = f"{getattr(function, '__name__', 'function')}({', '.join(names)})"
+            outcome = _failure("signature", f"cannot be called as {expected}: {exc}; it is defined as {_definition(function)}")
+        else:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            outcome = _failure("raised", f"raised {type(exc).__name__}: {message} (at {_where(exc.__traceback__.tb_next)})")
+    after = dict(_snapshot(args, names))
+    outcome.modified = [name for name, value in before if _changed(value, after[name])]
+    return outcome
+
+
+class Tally:
+    """How much a stream carried: bytes and lines, with its first and last few lines kept."""
+
+    KEEP = 2000
+
+    def __init__(self):
+        self.bytes = self.lines = 0
+        self.head, self.tail = bytearray(), bytearray()
+
+    def add(self, data):
+        self.bytes += len(data)
+        self.lines += data.count(b"\n")
+        if len(self.head) < self.KEEP:
+            self.head += data[: self.KEEP - len(self.head)]
+        self.tail = (self.tail + data)[-self.KEEP:]
+
+    def to_json(self):
+        head = self.head.decode(errors="replace")
+        unfinished = self.bytes > 0 and not self.tail.endswith(b"\n")  # a last line without its newline
+        return {"bytes": self.bytes, "lines": self.lines + unfinished,
+                "first_line": head.splitlines()[0] if head.strip() else ""}
+
+
+class _TextTally:
+    """A text stream that only counts (for redirect_stdout)."""
+
+    def __init__(self, tally):
+        self.tally = tally
+
+    def write(self, text):
+        self.tally.add(text.encode(errors="replace"))
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+class InProcess:
+    """Calls functions in this process; `submit` then `receive`, as `Isolated` does."""
+
+    def __init__(self, functions):
+        self.functions = functions
+        self.output = {"stdout": Tally(), "stderr": Tally()}
+        self._pending = deque()
+
+    def submit(self, role, args, names):
+        self._pending.append((role, args, names))
+
+    def receive(self):
+        role, args, names = self._pending.popleft()
+        with contextlib.redirect_stdout(_TextTally(self.output["stdout"])), \
+                contextlib.redirect_stderr(_TextTally(self.output["stderr"])):
+            return call(self.functions[role], args, names)
+
+    def close(self):
+        pass
+
+
+def _signal_words(returncode):
+    if returncode < 0:
+        number = -returncode
+        try:
+            return f"was killed by signal {signal.Signals(number).name} ({signal.strsignal(number)})"
+        except ValueError:
+            return f"was killed by signal {number}"
+    return f"exited with status {returncode}"
+
+
+_FAULT_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
+_LIVE = set()  # the worker processes running now
+
+
+def kill_workers():
+    """Ends every worker process, and whatever they started: for a signal handler on the way out."""
+    for process in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+
+
+class Isolated:
+    """Runs the functions named by specs in a worker process, one call at a time, each within `timeout` seconds.
+
+    specs: role -> "file.py:function" or "module:function"; roles in `optional` may be missing.
+    Calls may be submitted ahead: the worker works while gradcheck computes the reference.
+    """
+
+    def __init__(self, specs, *, timeout, optional=()):
+        self.specs, self.optional, self.timeout = dict(specs), set(optional), timeout
+        self.output = {"stdout": Tally(), "stderr": Tally()}
+        self.loaded = {}  # role -> definition words, for roles that loaded
+        self.fatal = 0
+        self._process = None
+        self._pending = deque()
+        self._busy_since = None
+
+    # The worker's life
+
+    def _spawn(self):
+        requests_r, requests_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        # -P: the current folder is not importable as it is not for the gradcheck command itself.
+        self._process = subprocess.Popen(
+            [sys.executable, "-P", "-m", "jax_reference.gradcheck.worker", str(requests_r), str(replies_w)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(requests_r, replies_w), start_new_session=True,
+        )
+        _LIVE.add(self._process)
+        os.close(requests_r)
+        os.close(replies_w)
+        self._requests, self._replies = requests_w, replies_r
+        self._readers = [threading.Thread(target=self._drain, args=(stream, self.output[name]), daemon=True)
+                         for name, stream in (("stdout", self._process.stdout), ("stderr", self._process.stderr))]
+        for reader in self._readers:
+            reader.start()
+        wire.receive_reply(self._replies, time.monotonic() + STARTUP_SECONDS)  # ready
+
+    @staticmethod
+    def _drain(stream, tally):
+        for chunk in iter(lambda: stream.read1(1 << 16), b""):
+            tally.add(chunk)
+
+    def load(self):
+        """Starts the worker and imports the functions; raises LoadError with the reason where it cannot."""
+        try:
+            self._spawn()
+            wire.send_request(self._requests, {"op": "load", "specs": self.specs, "optional": sorted(self.optional)})
+            header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout)
+        except wire.ChannelError as exc:
+            raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
+        if header.get("error"):
+            self._kill()
+            raise LoadError(str(header["error"]), header.get("role"))
+        self.loaded = header["loaded"]
+        return self.loaded
+
+    def _kill(self):
+        if self._process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+        _LIVE.discard(self._process)
+        for reader in self._readers:
+            reader.join(timeout=1)
+        for fd in (self._requests, self._replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._process = None
+
+    def close(self):
+        self._kill()
+
+    def _death_words(self, exc):
+        """Why the channel failed: a timeout, the process's death (and where, from faulthandler), or garbage.
+        The worker is gone afterwards."""
+        if isinstance(exc, wire.Timeout):
+            self._kill()
+            return f"did not return within {self.timeout:g} s (--timeout)"
+        if not isinstance(exc, wire.Closed):
+            self._kill()
+            return f"wrote something other than a reply to gradcheck's channel ({exc})"
+        try:
+            returncode = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            return "closed gradcheck's channel"
+        self._kill()
+        words = _signal_words(returncode)
+        crash = self.output["stderr"].tail.decode(errors="replace").split("Fatal Python error")
+        # faulthandler lists the most recent call first.
+        frames = _FAULT_FRAME.findall(crash[-1]) if len(crash) > 1 else []
+        user = [f for f in frames if not _is_library(f[0])] or frames
+        if user:
+            filename, line, function = user[0]
+            words += f" at {_where_text(filename, line)} in {function}"
+        return words
+
+    # Calls
+
+    def _restart(self):
+        """None once a worker is ready, else the Outcome of the call that cannot be made."""
+        if self.fatal >= MAX_FATAL:
+            return _failure("not run", f"not run: the candidate's process had to be ended {self.fatal} times (a crash, "
+                            "an exit or a timeout), so it was not started again")
+        try:
+            self.load()
+        except LoadError as exc:
+            self.fatal += 1
+            return _failure("crashed", f"restarting it failed: {exc}")
+        return None
+
+    def submit(self, role, args, names):
+        if self._process is None:
+            failure = self._restart()
+            if failure is not None:
+                self._pending.append(failure)
+                return
+        if "sent" not in self._pending:
+            self._busy_since = time.monotonic()
+        wire.send_request(self._requests, {"op": "call", "role": role, "args": args, "names": list(names)})
+        self._pending.append("sent")
+
+    def receive(self):
+        entry = self._pending.popleft()
+        if entry != "sent":
+            return entry
+        try:
+            header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout)
+        except wire.ChannelError as exc:
+            self.fatal += 1
+            kind = {wire.Timeout: "timed out", wire.Closed: "crashed"}.get(type(exc), "broke the channel")
+            failure = _failure(kind, {"timed out": "", "crashed": "crashed: its process ",
+                                      "broke the channel": "broke gradcheck's channel: its process "}[kind]
+                               + self._death_words(exc))
+            # Calls already sent went down with the process.
+            self._pending = deque(_failure("not run", "not run: its process ended before this call")
+                                  if e == "sent" else e for e in self._pending)
+            return failure
+        self._busy_since = time.monotonic()
+        return outcome_from_wire(header, arrays)
+
+
+# The worker's side of a call
+
+
+def outcome_to_wire(outcome):
+    arrays, value = [], {}
+    for name, v in outcome.value.items():
+        if isinstance(v, np.ndarray):
+            value[name] = {"array": len(arrays)}
+            arrays.append(v)
+        else:
+            value[name] = {"text": v}
+    header = {"value": value, "types": outcome.types, "failure": outcome.failure, "modified": outcome.modified}
+    return header, arrays
+
+
+def outcome_from_wire(header, arrays):
+    try:
+        value = {str(name): arrays[v["array"]] if "array" in v else str(v["text"]) for name, v in header["value"].items()}
+        failure = header["failure"]
+        if failure is not None:
+            failure = {"kind": str(failure["kind"]), "message": str(failure["message"])}
+            if failure["kind"] not in FAILURES:
+                raise ValueError(failure["kind"])
+        return Outcome(value, {str(k): str(v) for k, v in header["types"].items()}, failure,
+                       [str(m) for m in header["modified"]])
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        return _failure("broke the channel", f"its process sent a malformed reply ({type(exc).__name__})")
