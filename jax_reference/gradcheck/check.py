@@ -1,54 +1,109 @@
 """The library entry points: check a candidate gradient function, or assert that it agrees."""
 
+import numbers
+
 import numpy as np
 
 import manual_grad as mg
 
 from . import report as reports
-from .sweep import draw_cases, run_case
+from .isolation import InProcess, Isolated
+from .loader import split
+from .plan import activations_arg, draw_cases, lams_arg
+from .render import text
+from .sweep import run_case
 
 DEFAULT_CASES = 200
+# Seconds one call of the candidate, or the import of its module, may take before it counts as hung.
+DEFAULT_TIMEOUT = 20.0
 
 
 def check_gradients(candidate, *, name=None, **sweep_args):
     """Checks `candidate` against jax.grad of the reference loss over a sweep of random cases.
 
     Args:
-      candidate: a function with the signature of `manual_grad.grad`:
-        candidate(params, X, y, lam, activation) -> {"W1", "b1", "W2", "b2"}.
-      cases: how many random cases (distinct shapes, D, H, K distinct).
-      seed: the sweep's seed; the same seed gives the same cases.
+      candidate: a function with the signature of `manual_grad.grad`,
+        candidate(params, X, y, lam, activation) -> {"W1", "b1", "W2", "b2"},
+        called in this process; or a spec "path/to/file.py:function" or
+        "package.module:function", called in a worker process of its own,
+        where an exit, a crash or a hang cannot take the caller down with it.
+      cases: how many cases (distinct shapes, D, H, K distinct); the first few
+        cover every activation, λ = 0 and λ > 0, relu kinks, one-class labels
+        and large logits.
+      seed: the sweep's seed, an integer >= 0; the same seed gives the same cases.
       dtype: float64 or float32; the candidate gets arrays of this dtype.
-      activations: the activations to cycle through.
-      lams: the λ values to cycle through; None alternates 0 and random λ > 0.
-      stages: optional `stages(params, X, y, activation) -> {"delta3", "delta2"}`
-        to check the chain rule's intermediate quantities too.
+      activations: an activation name, or several, to cycle through.
+      lams: a λ value, or several, to cycle through; None alternates 0 and random λ > 0.
+      stages: `stages(params, X, y, activation) -> {"delta3", "delta2"}` to check
+        the chain rule's intermediate quantities too; with a spec candidate, True
+        takes the `stages` function of the candidate's module.
+      timeout: seconds one call may take, for a spec candidate (a function
+        called in this process cannot be stopped).
       progress: optional wrapper around the case iterator, e.g. a progress bar.
       name: how the report names the candidate.
 
     Returns:
-      The report, a JSON-ready dict; report["ok"] says whether all agree.
+      The report, a JSON-ready dict; report["ok"] is True only when every case
+      ran and every parameter agreed.
     """
-    results = sweep(candidate, **sweep_args)
-    return reports.build(results, candidate_name=name or _name(candidate), dtype=results[0].dtype,
-                         seed=results[0].case.seed, checked_stages=sweep_args.get("stages") is not None)
+    results, output, config = sweep(candidate, **sweep_args)
+    return reports.build(results, output=output, candidate_name=name or _name(candidate), **config)
+
+
+def check_sweep_args(cases, seed, dtype, timeout):
+    """Refuses bad sweep arguments, each named, before anything runs."""
+    if isinstance(cases, bool) or not isinstance(cases, numbers.Integral) or cases < 1:
+        raise ValueError(f"cases must be an integer >= 1; got {cases!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
+
+
+def runner_for(candidate, stages, timeout):
+    """An isolation runner for the candidate: in a worker process for a spec, in this process for a function."""
+    if isinstance(candidate, str):
+        where, _ = split(candidate)
+        specs = {"candidate": candidate}
+        if stages is True:
+            specs["stages"] = f"{where}:stages"
+        elif stages:
+            raise TypeError("stages must be True (the candidate module's stages) when the candidate is a spec; "
+                            f"got {type(stages).__name__}")
+        runner = Isolated(specs, timeout=timeout)
+        runner.load()
+        return runner
+    if not callable(candidate):
+        raise TypeError(f"candidate must be a function or a 'file.py:function' spec; got {type(candidate).__name__}")
+    functions = {"candidate": candidate}
+    if stages:
+        if not callable(stages):
+            raise TypeError(f"stages must be a function stages(params, X, y, activation); got {type(stages).__name__}")
+        functions["stages"] = stages
+    return InProcess(functions)
 
 
 def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activations=mg.ACTIVATIONS,
-          lams=None, stages=None, progress=None):
-    """The sweep behind `check_gradients`: a `CaseResult` per case, arrays included (for plots)."""
-    if isinstance(cases, bool) or not isinstance(cases, int) or cases < 1:
-        raise ValueError(f"cases must be an integer >= 1; got {cases!r}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    unknown = [a for a in activations if a not in mg.ACTIVATIONS]
-    if unknown or not activations:
-        raise ValueError(f"activations must be a non-empty subset of {mg.ACTIVATIONS}; got {list(activations)}")
-    if lams is not None:
-        lams = [mg.validate.check_lam(lam) for lam in lams]
-    drawn = draw_cases(cases, seed, tuple(activations), lams)
-    return [run_case(case, candidate, dtype, stages) for case in (progress(drawn) if progress else drawn)]
+          lams=None, stages=None, timeout=DEFAULT_TIMEOUT, progress=None, runner=None):
+    """The sweep behind `check_gradients`: (a `CaseResult` per case, the candidate's output tallies,
+    the sweep's configuration as `report.build` takes it).
+
+    `runner` may be one already loaded (the command line loads it first, to
+    report a candidate that cannot be loaded before any case runs).
+    """
+    check_sweep_args(cases, seed, dtype, timeout)
+    activations, lams = activations_arg(activations), lams_arg(lams)
+    drawn = draw_cases(cases, seed, activations, lams)
+    runner = runner or runner_for(candidate, stages, timeout)
+    try:
+        results = [run_case(case, runner, dtype, bool(stages)) for case in (progress(drawn) if progress else drawn)]
+    finally:
+        runner.close()
+    config = {"dtype": np.dtype(dtype), "seed": seed, "checked_stages": bool(stages), "activations": activations,
+              "lams": lams}
+    return results, runner.output, config
 
 
 def assert_gradients_agree(candidate, **kwargs):
@@ -60,9 +115,12 @@ def assert_gradients_agree(candidate, **kwargs):
     """
     report = check_gradients(candidate, **kwargs)
     if not report["ok"]:
-        raise AssertionError("\n" + reports.text(report))
+        raise AssertionError("\n" + text(report))
     return report
 
 
 def _name(function):
+    if isinstance(function, str):
+        return function
     return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
+

@@ -1,26 +1,57 @@
-"""The `gradcheck` command: exit 0 when the candidate agrees, 1 when it is wrong, 2 on a usage error."""
+"""The `gradcheck` command.
+
+Exit status: 0 every case ran and the candidate agrees, 1 the candidate is
+wrong (values, shapes, keys, dtype, in-place changes, or it raised, exited,
+crashed or timed out), 2 usage error (bad arguments, an output path that
+cannot be written, a candidate that cannot be loaded), 130 interrupted.
+
+The candidate runs in a worker process of its own (see isolation), so that
+nothing it does can end gradcheck or reach its output. Usage errors are found
+before any case runs, and before JAX is imported.
+"""
 
 import argparse
 import importlib.util
 import json
+import os
+import signal
 import sys
-
-import numpy as np
+from pathlib import Path
 
 import manual_grad as mg
 
-from . import report as reports
-from .check import DEFAULT_CASES, sweep
-from .loader import LoadError, load
+from .loader import LoadError, check_form, split
+
+DEFAULT_CASES = 200  # as check.DEFAULT_CASES, which imports JAX
+DEFAULT_TIMEOUT = 20.0  # as check.DEFAULT_TIMEOUT
 
 
-def _positive_int(text):
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line that names the argument, rather than the whole usage.
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _integer(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text):
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
     return value
 
 
@@ -32,31 +63,78 @@ def _lam(text):
 
 
 def parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gradcheck",
         description="Check a hand-derived gradient function against jax.grad of the reference loss, "
-        "with central finite differences as an independent witness.",
-        epilog="Exit status: 0 all agree, 1 the candidate is wrong, 2 usage error.",
+        "with central finite differences as an independent witness. The candidate runs in a process of its own.",
+        epilog="Exit status: 0 every case ran and all agree, 1 the candidate is wrong (or raised, exited, crashed, "
+        "timed out), 2 usage error, 130 interrupted.",
     )
     p.add_argument("candidate", nargs="?", default="manual_grad:grad",
                    help="path/to/file.py:function or package.module:function, with the signature of "
                    "manual_grad.grad (default: manual_grad:grad)")
-    p.add_argument("--cases", type=_positive_int, default=DEFAULT_CASES,
+    p.add_argument("--cases", type=_integer(1), default=DEFAULT_CASES,
                    help=f"random cases to check (default {DEFAULT_CASES})")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sweep (default 0)")
+    p.add_argument("--seed", type=_integer(0), default=0, help="seed of the sweep, an integer >= 0 (default 0)")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.add_argument("--activation", choices=mg.ACTIVATIONS, action="append", dest="activations",
                    help="check only this activation (repeat for several; default all)")
     p.add_argument("--lam", type=_lam, action="append", dest="lams",
                    help="a λ value to use (repeat for several; default: 0 and random λ > 0)")
     p.add_argument("--stages", action="store_true",
-                   help="also check δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 from the candidate module's stages()")
+                   help="also check δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 from the candidate file's stages()")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"the most one call of the candidate, or its import, may take (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--plot", metavar="PATH",
                    help="draw |candidate − reference| per parameter, worst case of each, as a PNG (needs matplotlib)")
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument("--junit", metavar="PATH", help="write the report as JUnit XML")
-    p.add_argument("--quiet", action="store_true", help="print nothing; rely on the exit status and files")
+    p.add_argument("--quiet", action="store_true",
+                   help="print nothing (usage errors excepted); rely on the exit status and files")
     return p
+
+
+def _unwritable(option, path):
+    """None where `path` can be written as a file, else one line saying why. Leaves no file behind."""
+    target = Path(path)
+    if target.is_dir():
+        return f"{option} {path}: is a folder; give a file path"
+    if not target.parent.is_dir():
+        what = "is not a folder" if target.parent.exists() else "does not exist"
+        return f"{option} {path}: the folder {target.parent} {what}"
+    existed = target.exists()
+    try:
+        with open(target, "a"):
+            pass
+    except OSError as exc:
+        return f"{option} {path}: cannot be written ({exc.strerror})"
+    if not existed:
+        target.unlink()
+    return None
+
+
+def _usage_error(message):
+    print(f"gradcheck: {message}", file=sys.stderr)
+    return 2
+
+
+def _check_outputs(args):
+    outputs = [(f"--{name}", getattr(args, name)) for name in ("json", "junit", "plot") if getattr(args, name)]
+    resolved = [Path(path).resolve() for _, path in outputs]
+    if len(set(resolved)) < len(resolved):
+        return f"{', '.join(o for o, _ in outputs)} must name different files"
+    for option, path in outputs:
+        problem = _unwritable(option, path)
+        if problem:
+            return problem
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        return "--plot needs matplotlib: pip install -e '.[plot]'"
+    return None
+
+
+def _write(path, content):
+    with open(path, "w") as f:
+        f.write(content)
 
 
 def _progress(quiet):
@@ -69,48 +147,85 @@ def _progress(quiet):
     return wrap
 
 
+def _load(args):
+    """The loaded worker, or (exit status, None) after saying why it cannot be loaded."""
+    from .isolation import Isolated
+
+    specs = {"candidate": args.candidate}
+    if args.stages:
+        specs["stages"] = f"{split(args.candidate)[0]}:stages"
+    runner = Isolated(specs, timeout=args.timeout)
+    try:
+        runner.load()
+    except LoadError as exc:
+        runner.close()
+        message = str(exc)
+        if getattr(exc, "role", None) == "stages":
+            message = f"--stages: {message}; expected stages(params, X, y, activation) beside {args.candidate}"
+        return None, f"cannot load candidate {args.candidate!r}: {message}"
+    return runner, None
+
+
+def _interrupted(signum, frame):
+    # Out at once, from wherever the main thread was (an import of JAX's C++ runtime included):
+    # unwinding through it as a KeyboardInterrupt can crash the interpreter on its way out.
+    from .isolation import kill_workers
+
+    kill_workers()
+    sys.stderr.write("gradcheck: interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    previous = signal.signal(signal.SIGINT, _interrupted)
     try:
-        candidate, module = load(args.candidate)
-    except LoadError as exc:
-        print(f"gradcheck: cannot load candidate {args.candidate!r}: {exc}", file=sys.stderr)
-        return 2
-    stages = None
-    if args.stages:
-        stages = getattr(module, "stages", None)
-        if not callable(stages):
-            print(f"gradcheck: --stages: {module.__name__} has no stages(params, X, y, activation) function",
-                  file=sys.stderr)
-            return 2
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
-        print("gradcheck: --plot needs matplotlib: pip install -e '.[plot]'", file=sys.stderr)
-        return 2
-    results = sweep(
-        candidate,
-        cases=args.cases,
-        seed=args.seed,
-        dtype=np.dtype(args.dtype),
-        activations=tuple(args.activations or mg.ACTIVATIONS),
-        lams=args.lams,
-        stages=stages,
-        progress=_progress(args.quiet),
-    )
-    report = reports.build(results, candidate_name=args.candidate, dtype=np.dtype(args.dtype), seed=args.seed,
-                           checked_stages=stages is not None)
-    if args.plot:
-        from .plot import plot
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
-        plot(results, report, args.plot)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1, allow_nan=False)
-    if args.junit:
-        with open(args.junit, "w") as f:
-            f.write(reports.junit(report))
+
+def _run(args):
+    problem = _check_outputs(args)
+    if problem:
+        return _usage_error(problem)
+    try:
+        check_form(args.candidate)
+    except LoadError as exc:
+        return _usage_error(f"cannot load candidate {args.candidate!r}: {exc}")
+    runner, problem = _load(args)
+    from . import render, report
+
+    if problem:
+        failed = report.load_failure(args.candidate, problem)
+        if args.json:
+            _write(args.json, json.dumps(failed, indent=1))
+        if args.junit:
+            _write(args.junit, render.junit(failed))
+        return _usage_error(problem)
+
+    from .check import sweep
+
+    results, output, config = sweep(args.candidate, cases=args.cases, seed=args.seed, dtype=args.dtype,
+                                    activations=args.activations or mg.ACTIVATIONS, lams=args.lams,
+                                    stages=args.stages, timeout=args.timeout, progress=_progress(args.quiet),
+                                    runner=runner)
+    built = report.build(results, output=output, candidate_name=args.candidate, **config)
     if not args.quiet:
-        print(reports.text(report))
-    return 0 if report["ok"] else 1
+        print(render.text(built), flush=True)
+    try:
+        if args.json:
+            _write(args.json, json.dumps(built, indent=1, allow_nan=False))
+        if args.junit:
+            _write(args.junit, render.junit(built))
+        if args.plot:
+            from .plot import plot
+
+            plot(results, built, args.plot)
+    except OSError as exc:
+        return _usage_error(f"writing {exc.filename}: {exc.strerror}")
+    return 0 if built["ok"] else 1
 
 
 if __name__ == "__main__":
