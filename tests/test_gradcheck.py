@@ -1,10 +1,6 @@
-"""gradcheck names the wrong parameter and the kind of mistake, for deliberately wrong candidates."""
+"""gradcheck names the wrong parameter and the kind of mistake, for deliberately wrong candidates
+(the library API, candidates called in this process)."""
 
-import json
-import subprocess
-import sys
-import sysconfig
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +8,11 @@ import pytest
 
 import manual_grad as mg
 from jax_reference.gradcheck import assert_gradients_agree, check_gradients
-from jax_reference.gradcheck.cli import main
-from jax_reference.gradcheck.sweep import draw_cases
+from jax_reference.gradcheck.loader import load
+from jax_reference.gradcheck.plan import LARGE_LOGIT, cases_to_cover, draw_cases, not_covered, requirements
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-CASES = 30  # ten per activation: λ = 0 and λ > 0, every label set, relu kinks
+CASES = 30  # ten per activation: λ = 0 and λ > 0, every label set, relu kinks, large logits
 
 
 def altered(**changes):
@@ -29,19 +25,39 @@ def altered(**changes):
     return candidate
 
 
-def relu_prime_at_zero_is_one(params, X, y, lam, activation):
-    if activation != "relu":
-        return mg.grad(params, X, y, lam, activation)
+def data_term_scaled(factor):
+    """A candidate whose data term (λ = 0 part) is factor(N, K) times the right one, the penalty right."""
+
+    def candidate(params, X, y, lam, activation):
+        g = mg.grad(params, X, y, 0.0, activation)
+        c = factor(X.shape[0], params["W2"].shape[1])
+        return {k: c * v + (2 * lam * params[k] if k.startswith("W") else 0) for k, v in g.items()}
+
+    return candidate
+
+
+def learner_network(params, X, y, lam, activation, *, relu_prime=None, shift=True):
+    """A learner's own backward pass; relu_prime and shift let a test put in one mistake."""
     N = X.shape[0]
     z2 = X @ params["W1"] + params["b1"]
-    a2 = np.maximum(z2, 0)
+    a2 = mg.activations.TABLE[activation][0](z2)
     z3 = a2 @ params["W2"] + params["b2"]
-    a3 = np.exp(z3 - z3.max(axis=1, keepdims=True))
-    a3 /= a3.sum(axis=1, keepdims=True)
-    delta3 = (a3 - np.eye(a3.shape[1])[y]) / N
-    delta2 = (delta3 @ params["W2"].T) * (z2 >= 0)  # jax.nn.relu takes φ'(0) = 0
+    with np.errstate(over="ignore", invalid="ignore"):  # as in a learner's session, without warnings as errors
+        e = np.exp(z3 - z3.max(axis=1, keepdims=True) if shift else z3)
+        a3 = e / e.sum(axis=1, keepdims=True)
+    delta3 = (a3 - np.eye(a3.shape[1], dtype=X.dtype)[y]) / N
+    phi_prime = relu_prime(z2) if relu_prime and activation == "relu" else mg.activations.TABLE[activation][1](a2)
+    delta2 = (delta3 @ params["W2"].T) * phi_prime
     return {"W1": X.T @ delta2 + 2 * lam * params["W1"], "b1": delta2.sum(axis=0),
             "W2": a2.T @ delta3 + 2 * lam * params["W2"], "b2": delta3.sum(axis=0)}
+
+
+def relu_prime_at_zero_is_one(params, X, y, lam, activation):
+    return learner_network(params, X, y, lam, activation, relu_prime=lambda z2: (z2 >= 0).astype(z2.dtype))
+
+
+def unshifted_softmax(params, X, y, lam, activation):
+    return learner_network(params, X, y, lam, activation, shift=False)
 
 
 def phi_prime_left_out(params, X, y, lam, activation):
@@ -50,13 +66,8 @@ def phi_prime_left_out(params, X, y, lam, activation):
     return {**g, "W1": X.T @ delta2 + 2 * lam * params["W1"], "b1": delta2.sum(axis=0)}
 
 
-def raises(params, X, y, lam, activation):
-    return {"W1": 1 / 0}
-
-
-def modifies_X(params, X, y, lam, activation):
-    X *= 2
-    return mg.grad(params, X / 2, y, lam, activation)
+def load_example(name):
+    return load(f"{EXAMPLES / name}.py:grad")[0]
 
 
 # (candidate, {parameter: words its diagnosis must contain}); the others must agree.
@@ -66,24 +77,35 @@ WRONG = {
     "factor 2": (altered(W1=lambda g, *_: 2 * g), {"W1": "off by a constant factor 2"}),
     "factor 1/2": (altered(b1=lambda g, *_: g / 2), {"b1": "off by a constant factor 1/2"}),
     "sign": (altered(b2=lambda g, *_: -g), {"b2": "sign flipped"}),
+    "divided by K": (data_term_scaled(lambda N, K: N / K),
+                     dict.fromkeys(mg.PARAM_NAMES, "N/K times the reference: divided by K")),
     "transposed": (altered(W1=lambda g, *_: g.T), {"W1": "transposed: returned shape"}),
     "no batch sum": (altered(b2=lambda g, p, X, y, lam, act: mg.stages(p, X, y, act)["delta3"]),
                      {"b2": "the sum over the N = "}),
     "keepdims": (altered(b1=lambda g, *_: g[None, :]), {"b1": "not 1-D"}),
+    "b1 and b2 swapped": (lambda *a: {**mg.grad(*a), "b1": mg.grad(*a)["b2"], "b2": mg.grad(*a)["b1"]},
+                          {"b1": "has b2's shape and values", "b2": "has b1's shape and values"}),
     "float32": (altered(W2=lambda g, *_: g.astype(np.float32)), {"W2": "the dtype is float32 for float64 inputs"}),
     "missing": (lambda *a: {k: v for k, v in mg.grad(*a).items() if k != "b1"}, {"b1": "missing from the candidate's result"}),
+    "list": (altered(b2=lambda g, *_: g.tolist()), {"b2": "not an array (a list of"}),
     "lam W": (altered(W2=lambda g, p, X, y, lam, act: g - lam * p["W2"]), {"W2": "penalty gradient is λW2, expected 2λW2"}),
     "no penalty": (altered(W1=lambda g, p, X, y, lam, act: g - 2 * lam * p["W1"]), {"W1": "the penalty gradient 2λW1 is missing"}),
+    "penalty over N": (altered(W1=lambda g, p, X, y, lam, act: g - 2 * lam * p["W1"] * (1 - 1 / X.shape[0])),
+                       {"W1": "penalty gradient is 2λW1/N, expected 2λW1"}),
     "bias penalty": (altered(b1=lambda g, p, X, y, lam, act: g + 2 * lam * p["b1"]), {"b1": "regularises the bias (adds 2λb1)"}),
     "only lam > 0": (altered(W2=lambda g, p, X, y, lam, act: g + lam**2 * p["W2"]), {"W2": "wrong only when λ > 0"}),
     "only lam = 0": (altered(b2=lambda g, p, X, y, lam, act: g + (lam == 0) * np.sin(np.arange(g.size))),
                      {"b2": "wrong only when λ = 0"}),
     "relu kink": (relu_prime_at_zero_is_one, {"W1": "relu kinks", "b1": "relu kinks"}),
+    "unshifted softmax": (unshifted_softmax, dict.fromkeys(mg.PARAM_NAMES, "only in cases with large logits")),
     "phi for phi'": (altered(b1=lambda g, p, X, y, lam, act: (
         (mg.stages(p, X, y, act)["delta3"] @ p["W2"].T) * mg.activations.TABLE[act][0](X @ p["W1"] + p["b1"])).sum(0)),
         {"b1": "φ(z2) where φ'(z2) belongs"}),
     "phi' left out": (phi_prime_left_out, {"W1": "φ'(z2) left out", "b1": "φ'(z2) left out"}),
-    "raised": (raises, dict.fromkeys(mg.PARAM_NAMES, "the candidate raised ZeroDivisionError: division by zero")),
+    "softmax over the batch": (load_example("seed_erratum_batch_softmax"),
+                               dict.fromkeys(mg.PARAM_NAMES, "a softmax normalised over the N examples")),
+    "activation ignored": (lambda p, X, y, lam, act: mg.grad(p, X, y, lam, "sigmoid"),
+                           dict.fromkeys(mg.PARAM_NAMES, "matches the sigmoid network whatever the activation")),
 }
 
 
@@ -105,30 +127,87 @@ def test_an_error_in_one_activation_is_traced_to_its_derivative():
     assert report["hint"] == "W2 and b2 agree, so δ3 is right: look at δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)"
 
 
-def test_raised_names_the_case():
+def test_a_structural_failure_gets_its_likely_cause_not_a_chain_rule_hint():
+    report = check_gradients(lambda *a: {k: v.astype(np.float32) for k, v in mg.grad(*a).items()}, cases=6)
+    assert all(p["kind"] == "dtype" and "right to its precision" in p["diagnosis"] for p in report["parameters"].values())
+    assert "computes in float32" in report["hint"] and "δ3" not in report["hint"]
+
+
+def test_an_ignored_activation_is_said_once_as_the_cause():
+    report = check_gradients(WRONG["activation ignored"][0], cases=CASES)
+    assert report["hint"].startswith("the activation argument looks ignored: the candidate computes the sigmoid")
+
+
+def test_a_non_dict_result_is_said_once_as_returned_not_raised():
+    g = lambda *a: tuple(mg.grad(*a).values())  # noqa: E731
+    report = check_gradients(g, cases=4)
+    assert [f["kind"] for f in report["failures"]] == ["returned"]
+    assert report["failures"][0]["message"] == "returned a tuple of 4 items, not a dict"
+    assert report["failures"][0]["cases"] == [0, 1, 2, 3]
+    assert all(p["kind"] == "no result" for p in report["parameters"].values())
+    assert report["hint"] is None and not report["complete"]
+
+
+def test_a_raise_is_reported_once_with_the_candidate_line():
+    def raises(params, X, y, lam, activation):
+        return {"W1": 1 / 0}
+
     report = check_gradients(raises, cases=3)
-    assert "in case 0 (N=" in report["parameters"]["W1"]["diagnosis"]
-    assert report["cases"][0]["error"].startswith("ZeroDivisionError")
+    (failure,) = report["failures"]
+    assert failure["kind"] == "raised" and failure["cases"] == [0, 1, 2]
+    assert failure["message"].startswith("raised ZeroDivisionError: division by zero (at tests/test_gradcheck.py:")
+    assert report["cases"][0]["failure"]["kind"] == "raised"
+
+
+@pytest.mark.parametrize("code", [0, "stop here", None])
+def test_sys_exit_in_the_library_api_is_a_failure(code):
+    import sys
+
+    report = check_gradients(lambda *a: sys.exit(code), cases=2)
+    assert not report["ok"] and report["failures"][0]["kind"] == "exited"
+    assert f"called sys.exit({code!r})" in report["failures"][0]["message"]
+
+
+def test_a_wrong_signature_points_at_the_candidate_and_shows_the_expected_one():
+    def grad(params, X, y):
+        return mg.grad(params, X, y)
+
+    (failure,) = check_gradients(grad, cases=2)["failures"]
+    assert failure["kind"] == "signature"
+    assert "cannot be called as grad(params, X, y, lam, activation)" in failure["message"]
+    assert "it is defined as grad(params, X, y) at tests/test_gradcheck.py:" in failure["message"]
+
+
+def test_prints_are_counted_not_mixed_into_anything(capsys):
+    def chatty(*args):
+        print("hello from the candidate")
+        return mg.grad(*args)
+
+    report = check_gradients(chatty, cases=3)
+    assert report["ok"] and report["output"]["stdout"]["lines"] == 3
+    assert report["output"]["stdout"]["first_line"] == "hello from the candidate"
+    assert capsys.readouterr().out == ""
 
 
 def test_extra_keys_and_in_place_changes_fail():
-    report = check_gradients(lambda *a: {**mg.grad(*a), "w1": 0}, cases=3)
+    report = check_gradients(lambda *a: {**mg.grad(*a), "w1": np.zeros(1)}, cases=3)
     assert not report["ok"] and report["extra_keys"] == ["w1"]
     assert all(p["ok"] for p in report["parameters"].values())
+
+    def modifies_X(params, X, y, lam, activation):
+        X *= 2
+        return mg.grad(params, X / 2, y, lam, activation)
+
     report = check_gradients(modifies_X, cases=3)
     assert not report["ok"] and report["modified_inputs"] == ["X"]
-
-
-def test_a_non_dict_result_is_a_failure_not_a_crash():
-    report = check_gradients(lambda *a: [1, 2], cases=2)
-    assert "returned list, expected a dict" in report["parameters"]["W1"]["diagnosis"]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_manual_grad_passes(dtype):
     report = assert_gradients_agree(mg.grad, cases=CASES, dtype=dtype, stages=mg.stages)
-    assert report["ok"] and report["witness"]["ok"] and report["witness"]["cases_checked"] > 0
+    assert report["ok"] and report["complete"] and report["witness"]["ok"] and report["witness"]["cases_checked"] > 0
     assert {s: v["ok"] for s, v in report["stages"].items()} == {"delta3": True, "delta2": True}
+    assert report["not_covered"] == []
 
 
 def test_assert_gradients_agree_carries_the_report():
@@ -147,129 +226,82 @@ def test_a_wrong_stage_is_named():
     assert report["stages"]["delta2"]["ok"]
 
 
-def test_cases_are_reproducible_and_of_distinct_shapes():
-    a, b = draw_cases(300, 7), draw_cases(300, 7)
-    assert a == b and a != draw_cases(300, 8)
-    assert len({(c.N, c.D, c.H, c.K) for c in a}) == 300
-    assert all(len({c.D, c.H, c.K}) == 3 for c in a)
-    assert {c.activation for c in a} == set(mg.ACTIVATIONS)
-    assert any(c.lam == 0 for c in a) and any(c.lam > 0 for c in a)
-    assert any(c.kinks for c in a)
+def test_nan_and_ragged_results_are_named_not_crashed_on():
+    import json
+
+    report = check_gradients(altered(W2=lambda g, *_: np.where(g > 0, np.nan, g)), cases=4)
+    assert "not finite where the reference is: nan at entry" in report["parameters"]["W2"]["diagnosis"]
+    report = check_gradients(altered(b1=lambda g, *_: np.array([[1.0, 2.0], [3.0]], dtype=object)), cases=2)
+    assert "not a numeric array" in report["parameters"]["b1"]["diagnosis"]
+    json.dumps(report, allow_nan=False)
 
 
-def test_check_gradients_refuses_bad_arguments():
+# What the first cases cover.
+
+
+@pytest.mark.parametrize("activations, lams", [
+    (mg.ACTIVATIONS, None), (("relu",), None), (("tanh",), None), (("sigmoid", "relu"), [0.0, 0.5, 2.0]), (("tanh",), [0.3]),
+])
+def test_the_first_cases_cover_every_requirement(activations, lams):
+    n = cases_to_cover(activations, lams)
+    assert not_covered(draw_cases(n, 0, activations, lams), activations, lams) == []
+    assert not_covered(draw_cases(n - 1, 0, activations, lams), activations, lams) != []
+
+
+def test_default_sweep_covers_everything_in_three_cases():
+    assert cases_to_cover(mg.ACTIVATIONS, None) == 3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_large_logits_overflow_an_unshifted_softmax_but_not_the_reference(dtype):
+    import jax_reference as jr
+
+    case = next(c for c in draw_cases(3, 0, mg.ACTIVATIONS) if c.large_logits)
+    params, X, y = case.build(dtype)
+    z3 = mg.forward(params, X, case.activation)
+    overflow = {np.float64: 709.8, np.float32: 88.8}[dtype]  # log of the largest finite float
+    assert overflow < z3.max() <= LARGE_LOGIT[np.dtype(dtype)] * 1.001
+    assert all(np.all(np.isfinite(g)) for g in jr.grad(params, X, y, case.lam, case.activation).values())
+
+
+@pytest.mark.parametrize("candidate", [
+    altered(W1=lambda g, p, X, y, lam, act: g - 2 * lam * p["W1"]),  # no penalty on W1: needs λ > 0
+    relu_prime_at_zero_is_one,  # needs exact zeros in z2
+    unshifted_softmax,  # needs large logits
+], ids=["no penalty", "relu' (z2 >= 0)", "unshifted softmax"])
+def test_three_cases_catch_what_needs_a_special_case(candidate):
+    assert not check_gradients(candidate, cases=3)["ok"]
+
+
+def test_too_few_cases_say_what_they_left_uncovered():
+    from jax_reference.gradcheck import text
+
+    report = check_gradients(mg.grad, cases=1)
+    assert report["ok"]
+    assert report["not_covered"] == [need for need in requirements(mg.ACTIVATIONS, None)
+                                     if need not in ("activation sigmoid", "λ = 0", "labels all of one class")]
+    assert "not covered by 1 case: activation tanh, activation relu, λ > 0" in text(report)
+
+
+def test_bad_arguments_are_refused_by_name():
     for kwargs, pattern in [({"cases": 0}, "cases must be"), ({"dtype": np.float16}, "dtype must be"),
-                            ({"activations": ["gelu"]}, "activations must be"), ({"lams": [-1.0]}, "lam must be")]:
+                            ({"activations": ["gelu"]}, "activations must be"), ({"lams": [-1.0]}, "lam must be"),
+                            ({"seed": -1}, "seed must be an integer >= 0; got -1"), ({"timeout": 0}, "timeout must be")]:
         with pytest.raises(ValueError, match=pattern):
             check_gradients(mg.grad, **kwargs)
 
 
-def load_example(name):
-    from jax_reference.gradcheck.loader import load
-
-    return load(f"{EXAMPLES / name}.py:grad")[0]
-
-
-# The command line: reports written and parsed back, exit statuses.
+def test_one_activation_and_one_lam_may_be_given_bare():
+    report = check_gradients(mg.grad, cases=4, activations="relu", lams=0.5)
+    assert report["config"]["activations"] == ["relu"] and report["config"]["lams"] == [0.5]
+    assert {c["activation"] for c in report["cases"]} == {"relu"} and {c["lam"] for c in report["cases"]} == {0.5}
 
 
-def test_cli_json_and_junit_for_a_wrong_candidate(tmp_path, capsys):
-    json_path, junit_path = tmp_path / "report.json", tmp_path / "report.xml"
-    status = main([f"{EXAMPLES}/seed_transcription.py:grad", "--cases", str(CASES),
-                   "--json", str(json_path), "--junit", str(junit_path)])
-    assert status == 1
-    out = capsys.readouterr().out
-    assert "b1  FAIL" in out and "FAIL: the candidate is wrong" in out
-
-    report = json.loads(json_path.read_text())
-    assert report["ok"] is False
-    assert {k: v["ok"] for k, v in report["parameters"].items()} == {"W1": True, "b1": False, "W2": True, "b2": True}
-    assert "φ(z2) where φ'(z2) belongs" in report["parameters"]["b1"]["diagnosis"]
-    assert len(report["cases"]) == CASES and {"N", "D", "H", "K", "lam", "activation", "ok"} <= set(report["cases"][0])
-
-    suite = ET.parse(junit_path).getroot()
-    cases = {c.get("name"): c for c in suite.iter("testcase")}
-    assert set(cases) == {"parameters.W1", "parameters.b1", "parameters.W2", "parameters.b2", "witness.finite_differences"}
-    assert cases["parameters.b1"].find("failure") is not None
-    assert all(cases[n].find("failure") is None for n in cases if n != "parameters.b1")
-    assert suite.get("failures") == "1"
-
-
-def test_cli_passes_manual_grad_with_stages(tmp_path, capsys):
-    assert main(["--cases", "12", "--stages", "--json", str(tmp_path / "r.json")]) == 0
-    report = json.loads((tmp_path / "r.json").read_text())
-    assert report["ok"] and set(report["stages"]) == {"delta3", "delta2"}
-    assert "OK: the candidate agrees with autodiff" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("argv", [["--cases", "0"], ["--cases", "x"], ["--dtype", "float16"],
-                                  ["--activation", "gelu"], ["--lam", "-1"], ["--lam", "nan"], ["--bogus"]])
-def test_cli_bad_arguments_exit_2_with_usage(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    assert "usage: gradcheck" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("spec, words", [
-    ("no/such/file.py:grad", "no such file"),
-    ("no_such_module_xyz:grad", "cannot import module 'no_such_module_xyz'"),
-    ("manual_grad:no_such_function", "has no attribute 'no_such_function'"),
-    ("manual_grad:PARAM_NAMES", "is a tuple, not a function"),
-    ("manual_grad", "expected path/to/file.py:function or package.module:function"),
-])
-def test_cli_unloadable_candidate_exits_2(spec, words, capsys):
-    assert main([spec]) == 2
-    err = capsys.readouterr().err
-    assert words in err and "Traceback" not in err
-
-
-def test_cli_candidate_file_that_fails_to_import_exits_2(tmp_path, capsys):
-    (tmp_path / "broken.py").write_text("def grad(:\n")
-    assert main([f"{tmp_path}/broken.py:grad"]) == 2
-    assert "importing" in capsys.readouterr().err
-
-
-def test_cli_stages_without_a_stages_function_exits_2(capsys):
-    assert main([f"{EXAMPLES}/sum_not_mean.py:grad", "--stages"]) == 2
-    assert "has no stages(params, X, y, activation) function" in capsys.readouterr().err
-
-
-def test_console_script_exit_statuses():
-    """The installed command, as CI runs it: the script pip put beside this interpreter.
-    (One activation, so that each process compiles once.)"""
-    gradcheck = str(Path(sysconfig.get_path("scripts")) / "gradcheck")
-    ok = subprocess.run([gradcheck, "--cases", "4", "--activation", "tanh", "--quiet"], capture_output=True, text=True)
-    assert ok.returncode == 0 and ok.stdout == ""
-    wrong = subprocess.run([gradcheck, f"{EXAMPLES}/sum_not_mean.py:grad", "--cases", "4", "--activation", "tanh"],
-                           capture_output=True, text=True)
-    assert wrong.returncode == 1 and "N times too large" in wrong.stdout
-    usage = subprocess.run([gradcheck, "--cases", "0"], capture_output=True, text=True)
-    assert usage.returncode == 2 and "usage:" in usage.stderr
-
-
-def test_plot_draws_the_worst_case(tmp_path):
-    import matplotlib.image
-
-    path = tmp_path / "seed.png"
-    assert main([f"{EXAMPLES}/seed_transcription.py:grad", "--cases", "12", "--plot", str(path), "--quiet"]) == 1
-    image = matplotlib.image.imread(path)
-    assert image.shape[0] > 400 and image.shape[1] > 800
-    assert image[..., :3].std() > 0.05  # not blank
-
-
-def test_plot_without_matplotlib_is_a_usage_error(monkeypatch, capsys):
-    from jax_reference.gradcheck import cli
-
-    real = cli.importlib.util.find_spec
-    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))
-    assert main(["--cases", "2", "--plot", "x.png"]) == 2
-    assert "--plot needs matplotlib" in capsys.readouterr().err
-
-
-def test_nan_and_ragged_results_are_named_not_crashed_on():
-    report = check_gradients(altered(W2=lambda g, *_: np.where(g > 0, np.nan, g)), cases=4)
-    assert "not finite: nan at entry" in report["parameters"]["W2"]["diagnosis"]
-    report = check_gradients(altered(b1=lambda g, *_: [[1.0, 2.0], [3.0]]), cases=2)
-    assert "not a numeric array" in report["parameters"]["b1"]["diagnosis"]
-    json.dumps(report, allow_nan=False)
+def test_cases_are_reproducible_and_of_distinct_shapes():
+    a, b = draw_cases(300, 7, mg.ACTIVATIONS), draw_cases(300, 7, mg.ACTIVATIONS)
+    assert a == b and a != draw_cases(300, 8, mg.ACTIVATIONS)
+    assert len({(c.N, c.D, c.H, c.K) for c in a}) == 300
+    assert all(len({c.D, c.H, c.K}) == 3 for c in a)
+    assert {c.activation for c in a} == set(mg.ACTIVATIONS)
+    assert any(c.lam == 0 for c in a) and any(c.lam > 0 for c in a)
+    assert any(c.kinks for c in a[3:]) and any(c.large_logits for c in a[3:])

@@ -1,26 +1,40 @@
 """What kind of mistake a wrong parameter looks like, in words a learner can act on.
 
 Each parameter's failing cases are tested against explanations, most specific
-first: the candidate raised; a structural fault (missing, shape, dtype); the
-candidate is c · (data term) + p · λθ for constants a derivation gets wrong
-(a factor N, a sign, λW for 2λW, a regularised bias); a known slip in δ2 (φ
-where φ' belongs, φ' left out); an error seen only with one activation, only
-at relu kinks, or only with λ > 0 or λ = 0. What none explains is described by
-where it happens and how large it is.
+first: a structural fault (missing, shape, another parameter's values, dtype);
+the candidate is c · (data term) + p · λθ, with c and p following a law in N
+and K that a derivation gets wrong (a factor N, a sign, λW for 2λW, 2λW/N, a
+regularised bias); a known slip in δ3 or δ2; the activation argument ignored;
+an error seen only with one activation, only at relu kinks, only with large
+logits, or only with λ > 0 or λ = 0. What none explains is described by where
+it happens and how large it is. Calls that gave no result at all (the
+candidate raised, exited, crashed, timed out or returned a non-dict) are
+reported once for the whole report, not here.
 """
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-import jax_reference as jr
-from jax_reference.tolerances import tolerance
-from manual_grad.activations import TABLE
+from jax_reference.tolerances import agrees, tolerance
+
+from . import slips
 
 EXPECTED_SHAPES = {"W1": "(D, H)", "b1": "(H,)", "W2": "(H, K)", "b2": "(K,)", "delta3": "(N, K)", "delta2": "(N, H)"}
 PRIME = {"sigmoid": "a2 (1 − a2)", "tanh": "1 − a2²", "relu": "1 where z2 > 0, else 0"}
 # A fit "explains" a candidate when its residual is within this many comparison tolerances.
 FIT_SLACK = 100
+# Laws a coefficient may follow across cases, simplest first: (name, law(N, K)).
+LAWS = [("", lambda N, K: 1), ("N", lambda N, K: N), ("1/N", lambda N, K: 1 / N), ("K", lambda N, K: K),
+        ("1/K", lambda N, K: 1 / K), ("N/K", lambda N, K: N / K), ("K/N", lambda N, K: K / N)]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    words: str
+    kind: str  # a stable category: "agrees", "no result", "shape", "dtype", "factor", "slip", ...
+    cause: str | None = None  # a likely cause shared by parameters, said once in the hint
 
 
 def _close(x, target, rtol=1e-3):
@@ -28,97 +42,151 @@ def _close(x, target, rtol=1e-3):
 
 
 def _fraction(c):
-    """1/2 for 0.5; a coefficient of 1 is written as nothing (λW, not 1λW)."""
+    """'1/2' for 0.5, '' for 1 (λW, not 1λW), '−' for −1, else 4 digits."""
     f = Fraction(c).limit_denominator(8)
     if not _close(c, float(f)):
         return f"{c:.4g}"
     return {"1": "", "-1": "−"}.get(str(f), str(f))
 
 
-def _shape_words(name, got, case):
-    dims = {"N": case.N, "D": case.D, "H": case.H, "K": case.K}
-    expected = EXPECTED_SHAPES[name]
-    sizes = tuple(dims[s] for s in expected.strip("(,)").replace(" ", "").split(",") if s)
-    where = f"returned shape {tuple(got)}, expected {expected} = {sizes}"
-    if len(got) == 2 and tuple(got) == sizes[::-1] and len(sizes) == 2:
-        return f"transposed: {where}"
-    if len(sizes) == 1 and tuple(got) == (case.N, sizes[0]):
-        return f"the sum over the N = {case.N} examples is missing: {where}"
-    if len(sizes) == 1 and tuple(got) in ((1, sizes[0]), (sizes[0], 1)):
-        return f"not 1-D: {where} (sum without keepdims)"
-    return f"wrong shape: {where}"
+def _law(values, cases):
+    """(α, law) with value ≈ α · law(N, K) in every case, the simplest law that fits; None where none does.
+
+    A law other than the constant must take two values among the cases, or it could not be told apart.
+    """
+    for name, law in LAWS:
+        sizes = [law(c.N, c.K) for c in cases]
+        if name and len(set(sizes)) < 2:
+            continue
+        alphas = [v / s for v, s in zip(values, sizes)]
+        if all(_close(a, alphas[0]) for a in alphas):
+            return alphas[0], name
+    return None
+
+
+def _scaled(alpha, law, symbol):
+    """α · law · symbol written as a person would: 2λW1/N, NλW1, λW1."""
+    numerator, _, denominator = law.partition("/")
+    numerator = "" if numerator == "1" else numerator
+    return f"{_fraction(alpha)}{numerator}{symbol}" + (f"/{denominator}" if denominator else "")
+
+
+def _factor_words(cs, cases):
+    """Words for a data term scaled by c in each case, or None where c = 1."""
+    found = _law(cs, cases)
+    if found is None:
+        return f"off by a factor that varies from case to case ({min(cs):.3g} to {max(cs):.3g}) and follows no law in N and K"
+    alpha, law = found
+    if _close(alpha, 1) and law == "":
+        return None
+    if _close(alpha, -1) and law == "":
+        return "sign flipped: the candidate is −1 × the reference"
+    if _close(alpha, 1) and law == "N":
+        return "N times too large: a sum over the examples where J takes the mean (the 1/N is missing)"
+    if _close(alpha, 1) and law == "1/N":
+        return "N times too small: divided by N once too often"
+    if _close(alpha, 1) and law == "N/K":
+        return "N/K times the reference: divided by K, the number of classes, where J's mean divides by N"
+    if law == "":
+        return f"off by a constant factor {_fraction(alpha) or 1}"
+    return f"off by a factor {_scaled(alpha, law, '') or law}"
+
+
+def _penalty_words(name, ps, cases):
+    """Words for a penalty gradient p λθ in each case, or None where p is right (2 for weights, 0 for biases)."""
+    is_bias = name.startswith("b")
+    if all(_close(p, 0.0 if is_bias else 2.0, 1e-2) for p in ps):
+        return None
+    symbol = f"λ{name}"
+    found = _law(ps, cases)
+    if found is None:
+        return (f"wrong only when λ > 0: the error is a multiple of λ{name} whose coefficient varies from case to "
+                f"case ({min(ps):.3g} to {max(ps):.3g}) and follows no law in N and K")
+    alpha, law = found
+    if is_bias:
+        return f"regularises the bias (adds {_scaled(alpha, law, symbol)}): biases are not regularised"
+    if law == "" and _close(alpha, 0, 1e-2):
+        return f"the penalty gradient 2λ{name} is missing"
+    words = f"penalty gradient is {_scaled(alpha, law, symbol)}, expected 2λ{name} (the derivative of λ‖{name}‖²)"
+    if law == "1/N":
+        words += ": the penalty is added to J~ once, not averaged over the examples"
+    elif law == "N":
+        words += ": the penalty is added to J~ once, not once per example"
+    return words
 
 
 def _fit(g, data_part, penalty_direction, rtol):
     """(c, p) with g ≈ c · data_part + p · penalty_direction, or None where that does not explain g.
 
-    c (or p) is None where its direction is zero, so that nothing can be said of it.
+    c (or p) is None where its direction is zero, or both are where the directions are parallel, so that
+    nothing can be said of it.
     """
     directions = [data_part, penalty_direction]
     used = [i for i, d in enumerate(directions) if d is not None and np.linalg.norm(d) > 0]
     if not used:
         return None
     A = np.stack([directions[i].ravel() for i in used], axis=1)
-    coef, *_ = np.linalg.lstsq(A, g.ravel().astype(np.float64), rcond=None)
+    coef, _, rank, _ = np.linalg.lstsq(A, g.ravel().astype(np.float64), rcond=1e-8)
     if np.linalg.norm(g.ravel() - A @ coef) > FIT_SLACK * rtol * np.linalg.norm(A @ coef):
         return None
     fitted = [None, None]
-    for i, c in zip(used, coef):
-        fitted[i] = float(c)
+    if rank == len(used):  # parallel directions (a parameter of one entry) explain g but cannot be told apart
+        for i, c in zip(used, coef):
+            fitted[i] = float(c)
     return tuple(fitted)
 
 
-def _factor_words(cs, Ns):
-    """Words for a data term scaled by c in each case (N examples), or None where c = 1."""
-    if all(_close(c, 1) for c in cs):
-        return None
-    if all(_close(c, -1) for c in cs):
-        return "sign flipped: the candidate is −1 × the reference"
-    if all(_close(c, N) for c, N in zip(cs, Ns)) and any(N > 1 for N in Ns):
-        return "N times too large: a sum over the examples where J takes the mean (the 1/N is missing)"
-    if all(_close(c, 1 / N) for c, N in zip(cs, Ns)) and any(N > 1 for N in Ns):
-        return "N times too small: divided by N once too often"
-    if all(_close(c, cs[0]) for c in cs):
-        return f"off by a constant factor {_fraction(cs[0]) or 1}"
-    return f"off by a factor that varies from case to case ({min(cs):.3g} to {max(cs):.3g})"
+def _matches(g, target, rtol):
+    return g.shape == target.shape and np.linalg.norm(g - target) <= FIT_SLACK * rtol * np.linalg.norm(target)
 
 
-def _penalty_words(name, ps):
-    is_bias = name.startswith("b")
-    expected = 0.0 if is_bias else 2.0
-    if all(_close(p, expected, 1e-2) for p in ps):
-        return None
-    if not all(_close(p, ps[0], 1e-2) for p in ps):
-        return f"wrong only when λ > 0, by an amount that is not a multiple of λ{name}"
-    p = ps[0]
-    if is_bias:
-        return f"regularises the bias (adds {_fraction(p)}λ{name}): biases are not regularised"
-    if _close(p, 0, 1e-2):
-        return f"the penalty gradient 2λ{name} is missing"
-    return f"penalty gradient is {_fraction(p)}λ{name}, expected 2λ{name} (the derivative of λ‖{name}‖²)"
+def _shape_words(name, r, comparison):
+    case, got = r.case, tuple(comparison.shape)
+    dims = {"N": case.N, "D": case.D, "H": case.H, "K": case.K}
+    expected = EXPECTED_SHAPES[name]
+    sizes = tuple(dims[s] for s in expected.strip("(,)").replace(" ", "").split(",") if s)
+    where = f"returned shape {got}, expected {expected} = {sizes}"
+    candidate = r.arrays["candidate"].get(name)
+    for other, reference in r.arrays["reference"].items():
+        if other != name and candidate is not None and _matches(candidate.astype(np.float64), reference, 1e-6):
+            return Diagnosis(f"has {other}'s shape and values: {name} and {other} look swapped ({where})", "swapped")
+    if len(got) == 2 and got == sizes[::-1] and len(sizes) == 2:
+        return Diagnosis(f"transposed: {where}", "transposed")
+    if len(sizes) == 1 and got == (case.N, sizes[0]):
+        return Diagnosis(f"the sum over the N = {case.N} examples is missing: {where}", "shape")
+    if len(sizes) == 1 and got in ((1, sizes[0]), (sizes[0], 1)):
+        return Diagnosis(f"not 1-D: {where} (sum without keepdims)", "shape")
+    return Diagnosis(f"wrong shape: {where}", "shape")
 
 
-def _delta3(r):
-    """The reference δ3 of a case, computed once when a diagnosis needs it."""
-    if "delta3" not in r.arrays:
-        a = r.arrays
-        r.arrays["delta3"] = np.asarray(jr.stages(a["params"], a["X"], a["y"], r.case.activation)["delta3"], np.float64)
-    return r.arrays["delta3"]
+def _dtype_words(name, failing, comparison, dtype):
+    first = failing[0]
+    got = comparison(first).dtype
+    # Judged at the looser tolerance of the two dtypes: whether the values are right apart from precision.
+    loose = max((np.dtype(dtype), np.dtype(got)), key=lambda d: tolerance(d).rtol if d in (np.float32, np.float64) else 0)
+    values_ok = all(agrees(r.arrays["candidate"][name], r.arrays["reference"][name], loose) for r in failing)
+    words = (f"the dtype is {got} for {np.dtype(dtype).name} inputs "
+             + ("(the values are right to its precision)" if values_ok else "(and the values are wrong too)"))
+    kinds = {r.types.get(name, "") for r in failing}
+    if any(k.startswith("jax") for k in kinds):
+        cause = ("the candidate returns JAX arrays, and JAX computes in float32 unless x64 is on "
+                 "(jax.config.update('jax_enable_x64', True)); or convert with np.asarray(g, dtype=X.dtype)")
+    elif got == "float32" and np.dtype(dtype) == np.float64:
+        cause = "something in the candidate computes in float32 (an astype, a float32 constant or array)"
+    else:
+        cause = "return each gradient in the dtype of X"
+    return Diagnosis(words, "dtype", cause)
 
 
-def _delta2_slips(r):
-    """{words: {"W1", "b1"}} as they come out with two common slips in δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)."""
-    params = {k: v.astype(np.float64) for k, v in r.arrays["params"].items()}
-    X = r.arrays["X"].astype(np.float64)
-    phi, _ = TABLE[r.case.activation]
-    z2 = X @ params["W1"] + params["b1"]
-    back = _delta3(r) @ params["W2"].T
-    slips = {
-        "φ(z2) where φ'(z2) belongs in δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)": back * phi(z2),
-        "φ'(z2) left out of δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)": back,
-    }
-    return {words: {"W1": X.T @ delta2 + 2 * r.case.lam * params["W1"], "b1": delta2.sum(axis=0)}
-            for words, delta2 in slips.items()}
+def _not_finite_words(failing, comparison):
+    r = failing[0]
+    c = comparison(r)
+    where = f"{c.candidate_value} at entry {c.worst_index} (reference {c.reference_value:.6g}) in {r.case.describe()}"
+    if all(f.case.large_logits for f in failing):
+        return Diagnosis(f"not finite where the reference is, only in cases with large logits: {where}. exp(z3) "
+                         "overflows there: subtract each row's maximum from z3 before exp (softmax is unchanged by "
+                         "the shift)", "overflow")
+    return Diagnosis(f"not finite where the reference is: {where}", "not finite")
 
 
 def _only_when(failing, results, ok, key):
@@ -129,38 +197,8 @@ def _only_when(failing, results, ok, key):
     return None
 
 
-def diagnose(name, results, dtype, kind="parameters"):
-    """A diagnosis in words for one parameter (kind="parameters") or stage (kind="stages")."""
-    def comparison(r):
-        return getattr(r, kind)[name]
-
-    failing = [r for r in results if not comparison(r).ok]
-    if not failing:
-        return "agrees"
-    raised = [r for r in failing if (r.error if kind == "parameters" else r.stage_error)]
-    if raised:
-        error = raised[0].error if kind == "parameters" else raised[0].stage_error
-        more = f" (and in {len(raised) - 1} more)" if len(raised) > 1 else ""
-        return f"the candidate raised {error} in {raised[0].case.describe()}{more}"
-    first = {}
-    for r in failing:
-        first.setdefault(comparison(r).problem, r)
-    if "missing" in first:
-        return f"missing from the candidate's result (no key {name!r})"
-    if "not an array" in first:
-        return f"not a numeric array (got {comparison(first['not an array']).dtype})"
-    if "shape" in first:
-        return _shape_words(name, comparison(first["shape"]).shape, first["shape"].case)
-    if "not finite" in first:
-        c = comparison(first["not finite"])
-        return (f"not finite: {c.candidate_value} at entry {c.worst_index} (reference {c.reference_value:.6g}) "
-                f"in {first['not finite'].case.describe()}")
-    if "dtype" in first:
-        worst = max(comparison(r).rel_error for r in failing if comparison(r).problem == "dtype")
-        return (f"the dtype is {comparison(first['dtype']).dtype} for {np.dtype(dtype).name} inputs "
-                f"(values off by up to {worst:.2g} relative)")
-
-    failing = [r for r in failing if comparison(r).problem == "values"]
+def _value_words(name, failing, results, dtype, kind):
+    """A Diagnosis for cases whose values (not their structure) are wrong."""
     rtol = tolerance(dtype).rtol
     stages = kind == "stages"
 
@@ -176,54 +214,122 @@ def diagnose(name, results, dtype, kind="parameters"):
             penalty_direction = r.case.lam * r.arrays["params"][name].astype(np.float64)
         fits.append(_fit(*candidate_and_data_part(r), penalty_direction, rtol))
     if all(f is not None for f in fits):
-        cs = [(f[0], r.case.N) for f, r in zip(fits, failing) if f[0] is not None]
-        ps = [f[1] for f in fits if f[1] is not None]
-        words = [_factor_words(*zip(*cs)) if cs else None, _penalty_words(name, ps) if ps else None]
+        data = [(f[0], r.case) for f, r in zip(fits, failing) if f[0] is not None]
+        penalty = [(f[1], r.case) for f, r in zip(fits, failing) if f[1] is not None]
+        words = [_factor_words(*zip(*data)) if data else None, _penalty_words(name, *zip(*penalty)) if penalty else None]
         if any(words):
-            return "; ".join(w for w in words if w)
+            return Diagnosis("; ".join(w for w in words if w), "penalty" if not words[0] else "factor")
 
-    if name in ("W1", "b1") and not stages:
-        matches = None
+    if not stages:
         for r in failing:
             g, _ = candidate_and_data_part(r)
-            hits = {words for words, slip in _delta2_slips(r).items()
-                    if np.linalg.norm(g - slip[name]) <= FIT_SLACK * rtol * np.linalg.norm(slip[name])}
-            matches = hits if matches is None else matches & hits
-        if matches:
-            return f"matches {sorted(matches)[0]}"
+            for other, reference in r.arrays["reference"].items():
+                if other != name and _matches(g, reference, rtol):
+                    return Diagnosis(f"has {other}'s values: {name} and {other} look swapped", "swapped")
+        for family in (slips.delta3_slips, slips.delta2_slips):
+            matched = None
+            for r in failing:
+                g, _ = candidate_and_data_part(r)
+                hits = {words for words, slip in family(r).items() if _matches(g, slip[name], rtol)}
+                matched = hits if matched is None else matched & hits
+            if matched:
+                return Diagnosis(f"matches {sorted(matched)[0]}", "slip")
+
+        def same_as(r, activation):
+            return _matches(candidate_and_data_part(r)[0], slips.other_activations(r)[activation][name], rtol)
+
+        for activation in ("sigmoid", "tanh", "relu"):
+            if all(r.case.activation != activation and same_as(r, activation) for r in failing) and \
+                    all(r.parameters[name].ok for r in results if r.case.activation == activation):
+                return Diagnosis(f"matches the {activation} network whatever the activation", "ignored activation",
+                                 f"the activation argument looks ignored: the candidate computes the {activation} "
+                                 "network for every activation")
 
     def ok(r):
-        return comparison(r).ok
+        return getattr(r, kind)[name].ok
 
     if _only_when(failing, results, ok, lambda r: r.case.kinks) == [True]:
-        return "wrong only where z2 has exact zeros (relu kinks): jax.nn.relu takes φ'(0) = 0, so use z2 > 0, not z2 >= 0"
+        return Diagnosis("wrong only where z2 has exact zeros (relu kinks): jax.nn.relu takes φ'(0) = 0, so use "
+                         "z2 > 0, not z2 >= 0", "kinks")
     bad = _only_when(failing, results, ok, lambda r: r.case.activation)
     if bad:
-        return (f"wrong only with activation {' and '.join(bad)}: check its derivative φ'(z2) ("
-                + "; ".join(f"{a}: {PRIME[a]}" for a in bad) + ")")
+        return Diagnosis(f"wrong only with activation {' and '.join(bad)}: check its derivative φ'(z2) ("
+                         + "; ".join(f"{a}: {PRIME[a]}" for a in bad) + ")", "activation")
+    if _only_when(failing, results, ok, lambda r: r.case.large_logits) == [True]:
+        return Diagnosis("wrong only with large logits: look at how the softmax is computed", "large logits")
     bad = _only_when(failing, results, ok, lambda r: r.case.lam > 0)
     if bad:
-        return "wrong only when λ > 0: look at the regularisation term" if bad == [True] else "wrong only when λ = 0"
+        return Diagnosis("wrong only when λ > 0: look at the regularisation term" if bad == [True]
+                         else "wrong only when λ = 0", "lambda")
 
-    worst = max(failing, key=lambda r: comparison(r).abs_error)
-    c = comparison(worst)
-    return (f"wrong in {len(failing)} of {len(results)} cases, with no pattern among those tried; largest error at "
-            f"entry {c.worst_index}: {c.candidate_value:.6g} against {c.reference_value:.6g} in {worst.case.describe()}")
+    worst = max(failing, key=lambda r: getattr(r, kind)[name].abs_error)
+    c = getattr(worst, kind)[name]
+    return Diagnosis(f"wrong in {len(failing)} of {len(results)} cases, with no pattern among those tried; largest "
+                     f"error at entry {c.worst_index}: {c.candidate_value:.6g} against {c.reference_value:.6g} in "
+                     f"{worst.case.describe()}", "unexplained")
 
 
-def hint(wrong):
-    """Where to look, from which parameters are wrong: the chain rule ties them together."""
-    wrong = set(wrong)
-    if wrong == {"W1", "b1", "W2", "b2"}:
-        return "every parameter is wrong: start with δ3 = ∂J/∂z3 = (a3 − Δ)/N, which all of them share"
-    if wrong == {"W1", "b1"}:
-        return "W2 and b2 agree, so δ3 is right: look at δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)"
-    if wrong == {"W1"}:
-        return "b1 agrees, so δ2 is right: look at ∂J/∂W1 = Xᵀ δ2 (and its penalty 2λW1)"
-    if wrong == {"b1"}:
-        return "W1 agrees, so δ2 is right: look at ∂J/∂b1 = Σ_i δ2[i, :]"
-    if wrong == {"W2"}:
-        return "b2 agrees, so δ3 is right: look at ∂J/∂W2 = a2ᵀ δ3 (and its penalty 2λW2)"
-    if wrong == {"b2"}:
-        return "W2 agrees, so δ3 is right: look at ∂J/∂b2 = Σ_i δ3[i, :]"
-    return None
+def diagnose(name, results, dtype, kind="parameters"):
+    """A Diagnosis for one parameter (kind="parameters") or stage (kind="stages")."""
+    def comparison(r):
+        return getattr(r, kind)[name]
+
+    failing = [r for r in results if not comparison(r).ok]
+    if not failing:
+        return Diagnosis("agrees", "agrees")
+    no_result = [r for r in failing if comparison(r).problem == "no result"]
+    failing = [r for r in failing if comparison(r).problem != "no result"]
+    if not failing:
+        return Diagnosis("no result (see below)", "no result")
+
+    first = {}
+    for r in failing:
+        first.setdefault(comparison(r).problem, r)
+    if "missing" in first:
+        diagnosis = Diagnosis(f"missing from the candidate's result (no key {name!r})", "missing")
+    elif "not an array" in first:
+        diagnosis = Diagnosis(comparison(first["not an array"]).words, "not an array")
+    elif "shape" in first:
+        diagnosis = _shape_words(name, first["shape"], comparison(first["shape"]))
+    elif "dtype" in first:
+        diagnosis = _dtype_words(name, [r for r in failing if comparison(r).problem == "dtype"], comparison, dtype)
+    else:
+        wrong = [r for r in failing if comparison(r).problem == "values"]
+        not_finite = [r for r in failing if comparison(r).problem == "not finite"]
+        parts = []
+        if wrong:
+            parts.append(_value_words(name, wrong, results, dtype, kind))
+        if not_finite:
+            parts.append(_not_finite_words(not_finite, comparison))
+        diagnosis = Diagnosis("; also ".join(p.words for p in parts), parts[0].kind, parts[0].cause)
+    if no_result:
+        diagnosis = Diagnosis(f"{diagnosis.words}; no result in {len(no_result)} cases (see below)", diagnosis.kind,
+                              diagnosis.cause)
+    return diagnosis
+
+
+# Chain-rule hints: where to look, from which parameters are wrong in their values.
+_HINTS = {
+    frozenset({"W1", "b1", "W2", "b2"}): "every parameter is wrong: start with δ3 = ∂J/∂z3 = (a3 − Δ)/N, which all of them share",
+    frozenset({"W1", "b1"}): "W2 and b2 agree, so δ3 is right: look at δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)",
+    frozenset({"W1"}): "b1 agrees, so δ2 is right: look at ∂J/∂W1 = Xᵀ δ2 (and its penalty 2λW1)",
+    frozenset({"b1"}): "W1 agrees, so δ2 is right: look at ∂J/∂b1 = Σ_i δ2[i, :]",
+    frozenset({"W2"}): "b2 agrees, so δ3 is right: look at ∂J/∂W2 = a2ᵀ δ3 (and its penalty 2λW2)",
+    frozenset({"b2"}): "W2 agrees, so δ3 is right: look at ∂J/∂b2 = Σ_i δ3[i, :]",
+}
+# Failures the chain rule cannot locate: they are about what came back, not about its values.
+_NO_CHAIN_RULE = {"no result", "missing", "not an array", "dtype", "swapped", "ignored activation"}
+
+
+def hint(diagnoses, wrong_in_data):
+    """One line on where to look: the same cause named for every parameter, or the chain rule.
+
+    diagnoses: name -> Diagnosis; wrong_in_data: the parameters wrong in cases with λ = 0.
+    """
+    wrong = {name: d for name, d in diagnoses.items() if d.kind != "agrees"}
+    causes = list(dict.fromkeys(d.cause for d in wrong.values() if d.cause))
+    if causes:
+        return "; ".join(causes)
+    if any(d.kind in _NO_CHAIN_RULE for d in wrong.values()):
+        return None
+    return _HINTS.get(frozenset(wrong_in_data))

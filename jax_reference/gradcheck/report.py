@@ -1,32 +1,44 @@
-"""The report: a dict (written as JSON), a table for the terminal, and JUnit XML for CI."""
+"""The report: one JSON-ready dict, from which the terminal table, JUnit XML and plots are drawn.
 
-import xml.etree.ElementTree as ET
+`ok` is True only when every case ran, every parameter (and stage) agreed,
+the result had no extra keys, no input was changed in place, and the finite
+differences agreed with the reference.
+"""
+
+import re
 
 import numpy as np
 
 import manual_grad as mg
+from jax_reference.tolerances import FD_RTOL, tolerance
 
 from .diagnose import diagnose, hint
+from .plan import cases_to_cover, not_covered
 
 
 def _summary(name, results, dtype, kind):
     comparisons = [getattr(r, kind)[name] for r in results]
     failed = [(r, c) for r, c in zip(results, comparisons) if not c.ok]
-    measured = [(r, c) for r, c in zip(results, comparisons) if c.rel_error is not None]
+    measured = [c for c in comparisons if c.rel_error is not None]
+    diagnosis = diagnose(name, results, dtype, kind)
     summary = {
         "ok": not failed,
         "cases": len(results),
         "cases_failed": len(failed),
-        "max_abs_error": max((c.abs_error for _, c in measured), default=None),
-        "max_rel_error": max((c.rel_error for _, c in measured), default=None),
-        "worst": None,
-        "diagnosis": diagnose(name, results, dtype, kind),
+        # Roundoff decides these where the parameter agrees: read them as "small", not as digits.
+        "max_abs_error": max((c.abs_error for c in measured), default=None),
+        "max_rel_error": max((c.rel_error for c in measured), default=None),
+        "worst": None,  # the worst entry of the cases where the values are wrong
+        "diagnosis": diagnosis.words,
+        "kind": diagnosis.kind,
     }
-    if measured:
-        r, c = max(measured, key=lambda rc: rc[1].abs_error)
+    # Only errors in the values themselves: a dtype failure's error is the dtype's rounding.
+    wrong_values = [(r, c) for r, c in failed if c.problem == "values"]
+    if wrong_values:
+        r, c = max(wrong_values, key=lambda rc: rc[1].abs_error)
         summary["worst"] = {"case": r.case.index, "index": list(c.worst_index),
                             "candidate": c.candidate_value, "reference": c.reference_value}
-    return summary
+    return summary, diagnosis
 
 
 def _plain(value):
@@ -44,115 +56,67 @@ def _plain(value):
     return value
 
 
-def build(results, *, candidate_name, dtype, seed, checked_stages):
+def _failures(results):
+    """The candidate's failed calls, each kind of failure once (messages that differ only in their numbers,
+    such as shapes, are one kind), with the first message and the cases it happened in."""
+    groups = {}
+    for r in results:
+        for what, failure in (("grad", r.failure), ("stages", r.stage_failure)):
+            if failure:
+                key = (what, failure["kind"], re.sub(r"\d+", "#", failure["message"]))
+                groups.setdefault(key, (failure["message"], []))[1].append(r.case)
+    return [{"function": what, "kind": kind, "message": message, "cases": [c.index for c in cases],
+             "first_case": cases[0].describe()} for (what, kind, _), (message, cases) in groups.items()]
+
+
+def build(results, *, output, candidate_name, dtype, seed, checked_stages, activations, lams):
     """The whole report as a JSON-ready dict."""
-    parameters = {name: _summary(name, results, dtype, "parameters") for name in mg.PARAM_NAMES}
+    pairs = {name: _summary(name, results, dtype, "parameters") for name in mg.PARAM_NAMES}
+    parameters = {name: summary for name, (summary, _) in pairs.items()}
     stages = {}
     if checked_stages:
-        stages = {name: _summary(name, results, dtype, "stages") for name in ("delta3", "delta2")}
+        stages = {name: _summary(name, results, dtype, "stages")[0] for name in ("delta3", "delta2")}
     witnessed = [r for r in results if r.witness_ok is not None]
     witness = {
         "ok": all(r.witness_ok for r in witnessed),
         "what": "central finite differences of manual_grad.loss in float64 against jax.grad of the reference",
+        "tolerance": FD_RTOL,
         "cases_checked": len(witnessed),
         "cases_skipped": len(results) - len(witnessed),
         "max_error": max((r.witness_error for r in witnessed), default=None),
     }
+    failures = _failures(results)
     extra_keys = sorted({k for r in results for k in r.extra_keys})
     modified = sorted({m for r in results for m in r.modified_inputs})
-    wrong = [name for name, p in parameters.items() if not p["ok"]]
     # The chain-rule hint is about the data term: judge it by the λ = 0 cases where there are some.
     data_cases = [r for r in results if r.case.lam == 0] or results
     wrong_in_data = [name for name in mg.PARAM_NAMES if any(not r.parameters[name].ok for r in data_cases)]
-    if any(r.error for r in results):
-        wrong_in_data = []  # a candidate that raised has no values to reason from
-    ok = not wrong and not extra_keys and not modified and witness["ok"] and all(s["ok"] for s in stages.values())
+    complete = not failures
+    ok = (complete and all(p["ok"] for p in parameters.values()) and not extra_keys and not modified
+          and witness["ok"] and all(s["ok"] for s in stages.values()))
+    tol = tolerance(dtype)
     return _plain({
         "ok": ok,
+        "complete": complete,
         "candidate": candidate_name,
         "config": {"cases": len(results), "seed": seed, "dtype": np.dtype(dtype).name,
-                   "activations": sorted({r.case.activation for r in results})},
+                   "activations": list(activations), "lams": "0 and random λ > 0" if lams is None else lams,
+                   "tolerance": {"rtol": tol.rtol, "atol": tol.atol},
+                   "cases_to_cover": cases_to_cover(activations, lams)},
+        "not_covered": not_covered([r.case for r in results], activations, lams),
         "parameters": parameters,
-        "hint": hint(wrong_in_data),
+        "stages": stages,
+        "failures": failures,
+        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data),
         "extra_keys": extra_keys,
         "modified_inputs": modified,
         "witness": witness,
-        "stages": stages,
+        "output": {name: tally.to_json() for name, tally in output.items()},
         "cases": [r.to_json() for r in results],
     })
 
 
-def _number(x):
-    if x is None:
-        return "-"
-    return x if isinstance(x, str) else f"{x:.2e}"  # "inf" stays a word
-
-
-def _table(rows, header):
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)] + [str(row[-1])]
-        lines.append("  ".join(cells))
-    return lines
-
-
-def text(report):
-    """A table a person reads on the terminal."""
-    c = report["config"]
-    lams = [case["lam"] for case in report["cases"]]
-    lines = [
-        f"gradcheck: {report['candidate']} against jax.grad of jax_reference.loss",
-        f"{c['cases']} cases, {c['dtype']}, seed {c['seed']}, activations {', '.join(c['activations'])}, "
-        f"λ = 0 in {sum(lam == 0 for lam in lams)}, λ > 0 in {sum(lam > 0 for lam in lams)}",
-        "",
-    ]
-    rows = []
-    for kind in ("parameters", "stages"):
-        for name, p in report[kind].items():
-            worst = p["worst"]
-            where = "-" if worst is None else f"{tuple(worst['index'])}: {worst['candidate']:.4g} vs {worst['reference']:.4g}"
-            rows.append([name, "ok" if p["ok"] else "FAIL", f"{p['cases_failed']}/{p['cases']}",
-                         _number(p["max_rel_error"]), where, p["diagnosis"]])
-    lines += _table(rows, ["", "", "failed", "max rel err", "worst entry (candidate vs reference)", "diagnosis"])
-    lines.append("")
-    if report["hint"]:
-        lines.append(f"hint: {report['hint']}")
-    if report["extra_keys"]:
-        lines.append(f"FAIL: unexpected keys in the candidate's result: {report['extra_keys']}")
-    if report["modified_inputs"]:
-        lines.append(f"FAIL: the candidate modified its inputs in place: {', '.join(report['modified_inputs'])}")
-    w = report["witness"]
-    lines.append(
-        f"witness: finite differences {'agree' if w['ok'] else 'DISAGREE'} with the reference in "
-        f"{w['cases_checked']} cases (worst {_number(w['max_error'])} of ‖g‖ + |J~|"
-        + (f"; {w['cases_skipped']} cases at relu kinks skipped)" if w["cases_skipped"] else ")")
-    )
-    if not w["ok"]:
-        lines.append("FAIL: the reference itself disagrees with finite differences; its verdicts cannot be trusted")
-    lines.append("OK: the candidate agrees with autodiff" if report["ok"] else "FAIL: the candidate is wrong")
-    return "\n".join(lines)
-
-
-def junit(report):
-    """JUnit XML: one test case per parameter and stage, and one for the witness."""
-    suite = ET.Element("testsuite", name="gradcheck")
-    properties = ET.SubElement(suite, "properties")
-    for key, value in report["config"].items():
-        ET.SubElement(properties, "property", name=key, value=str(value))
-    tests = [(f"{kind}.{name}", p["ok"], p["diagnosis"]) for kind in ("parameters", "stages")
-             for name, p in report[kind].items()]
-    tests.append(("witness.finite_differences", report["witness"]["ok"], "the reference disagrees with finite differences"))
-    if report["extra_keys"]:
-        tests.append(("result.keys", False, f"unexpected keys {report['extra_keys']}"))
-    if report["modified_inputs"]:
-        tests.append(("inputs.unmodified", False, f"modified in place: {', '.join(report['modified_inputs'])}"))
-    for name, ok, message in tests:
-        case = ET.SubElement(suite, "testcase", classname=f"gradcheck.{report['candidate']}", name=name)
-        if not ok:
-            failure = ET.SubElement(case, "failure", message=message)
-            failure.text = message + (f"\nhint: {report['hint']}" if report["hint"] else "")
-    suite.set("tests", str(len(tests)))
-    suite.set("failures", str(sum(not ok for _, ok, _ in tests)))
-    ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+def load_failure(candidate_name, message):
+    """The report of a candidate that could not be loaded: no case ran."""
+    return {"ok": False, "complete": False, "candidate": candidate_name, "load_error": message,
+            "parameters": {}, "stages": {}, "failures": [], "cases": []}

@@ -1,0 +1,137 @@
+"""The report drawn for people (a table for the terminal) and for CI (JUnit XML).
+
+Nothing here prints a number that roundoff decides: an agreeing parameter
+shows "< tol", not its error at 1e-16 or the entry where that error happens
+to be largest.
+"""
+
+import xml.etree.ElementTree as ET
+
+import manual_grad as mg
+
+
+def _number(x):
+    if x is None:
+        return "-"
+    return x if isinstance(x, str) else f"{x:.2e}"  # "inf" stays a word
+
+
+def _table(rows, header):
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    return ["  ".join([str(cell).ljust(width) for cell, width in zip(row, widths)] + [str(row[-1])])
+            for row in [header, *rows]]
+
+
+def _size(n):
+    return f"{n} B" if n < 1000 else f"{n / 1000:.3g} kB" if n < 10**6 else f"{n / 10**6:.3g} MB"
+
+
+def _plural(n, word):
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _in_cases(cases, total):
+    return f"in all {total} cases" if len(cases) == total else f"in {len(cases)} of {total} cases"
+
+
+def failure_lines(report):
+    """One line per kind of failed call, each said once."""
+    total = report["config"]["cases"]
+    lines = []
+    for f in report["failures"]:
+        who = "the candidate" if f["function"] == "grad" else "the candidate's stages()"
+        if f["kind"] == "not run":
+            lines.append(f"FAIL: {_plural(len(f['cases']), 'case')} {f['message']}")
+            continue
+        line = f"FAIL: {who} {f['message']} {_in_cases(f['cases'], total)}"
+        if f["kind"] == "returned":
+            line += f"; expected a dict with keys {', '.join(mg.PARAM_NAMES)}" if f["function"] == "grad" else \
+                "; expected a dict with keys delta3, delta2"
+        lines.append(line + ("" if len(f["cases"]) == total else f" (first: {f['first_case']})"))
+    return lines
+
+
+def output_line(report):
+    """What the candidate printed, said but not shown."""
+    parts = [f"{_plural(o['lines'], 'line')} ({_size(o['bytes'])}) to {name}"
+             for name, o in report["output"].items() if o["bytes"]]
+    if not parts:
+        return None
+    first = next(o["first_line"] for o in report["output"].values() if o["bytes"])
+    return f"note: the candidate printed {' and '.join(parts)}, not shown here (first line: {first[:80]!r})"
+
+
+def text(report):
+    """A table a person reads on the terminal."""
+    c = report["config"]
+    lams = [case["lam"] for case in report["cases"]]
+    lines = [
+        f"gradcheck: {report['candidate']} against jax.grad of jax_reference.loss",
+        f"{c['cases']} cases, {c['dtype']} (rtol {c['tolerance']['rtol']:g}), seed {c['seed']}, activations "
+        f"{', '.join(c['activations'])}, λ = 0 in {sum(lam == 0 for lam in lams)}, λ > 0 in {sum(lam > 0 for lam in lams)}",
+        "",
+    ]
+    rows = []
+    for kind in ("parameters", "stages"):
+        for name, p in report[kind].items():
+            worst = p["worst"]
+            where = "-" if worst is None else f"{tuple(worst['index'])}: {worst['candidate']:.4g} vs {worst['reference']:.4g}"
+            error = "< tol" if p["ok"] else _number(p["max_rel_error"]) if worst else "-"
+            rows.append([name, "ok" if p["ok"] else "FAIL", f"{p['cases_failed']}/{p['cases']}", error, where,
+                         p["diagnosis"]])
+    lines += _table(rows, ["", "", "failed", "max rel err", "worst entry (candidate vs reference)", "diagnosis"])
+    lines.append("")
+    lines += failure_lines(report)
+    if report["hint"]:
+        lines.append(f"hint: {report['hint']}")
+    if report["extra_keys"]:
+        lines.append(f"FAIL: unexpected keys in the candidate's result: {report['extra_keys']}")
+    if report["modified_inputs"]:
+        lines.append(f"FAIL: the candidate modified its inputs in place: {', '.join(report['modified_inputs'])}")
+    if report["not_covered"]:
+        lines.append(f"not covered by {_plural(c['cases'], 'case')}: {', '.join(report['not_covered'])} "
+                     f"(--cases {c['cases_to_cover']} or more covers them)")
+    if output_line(report):
+        lines.append(output_line(report))
+    w = report["witness"]
+    if w["ok"]:
+        verdict = f"agree with the reference in {_plural(w['cases_checked'], 'case')} (within {w['tolerance']:g} of ‖g‖ + |J~|"
+    else:
+        verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of ‖g‖ + |J~|, tolerance "
+                   f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
+    lines.append(f"witness: finite differences {verdict}"
+                 + (f"; {_plural(w['cases_skipped'], 'case')} at relu kinks skipped)" if w["cases_skipped"] else ")"))
+    if not w["ok"]:
+        lines.append("FAIL: the reference itself disagrees with finite differences; its verdicts cannot be trusted")
+    lines.append("OK: the candidate agrees with autodiff" if report["ok"] else "FAIL: the candidate is wrong")
+    return "\n".join(lines)
+
+
+def junit(report):
+    """JUnit XML: one test case per parameter and stage, one for the witness, one for the candidate's calls;
+    a failure's message carries the diagnosis, so that a CI page shows the reason without opening a file."""
+    suite = ET.Element("testsuite", name="gradcheck")
+    properties = ET.SubElement(suite, "properties")
+    for key, value in report.get("config", {}).items():
+        ET.SubElement(properties, "property", name=key, value=str(value))
+    if "load_error" in report:
+        tests = [("candidate.load", False, report["load_error"])]
+    else:
+        tests = [(f"{kind}.{name}", p["ok"], p["diagnosis"]) for kind in ("parameters", "stages")
+                 for name, p in report[kind].items()]
+        tests.append(("candidate.calls", not report["failures"], "; ".join(failure_lines(report))))
+        tests.append(("witness.finite_differences", report["witness"]["ok"],
+                      "the reference disagrees with finite differences"))
+        if report["extra_keys"]:
+            tests.append(("result.keys", False, f"unexpected keys {report['extra_keys']}"))
+        if report["modified_inputs"]:
+            tests.append(("inputs.unmodified", False, f"modified in place: {', '.join(report['modified_inputs'])}"))
+    for name, ok, message in tests:
+        case = ET.SubElement(suite, "testcase", classname=f"gradcheck.{report['candidate']}", name=name)
+        if not ok:
+            failure = ET.SubElement(case, "failure", message=message)
+            failure.text = message + (f"\nhint: {report['hint']}" if report.get("hint") else "")
+    suite.set("tests", str(len(tests)))
+    suite.set("failures", str(sum(not ok for _, ok, _ in tests)))
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
