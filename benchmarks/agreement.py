@@ -1,11 +1,13 @@
 """How closely manual_grad agrees with jax.grad, measured: the worst case per dtype and parameter.
 
-    python -m benchmarks.agreement [--cases N] [--seed S]
+    python -m benchmarks.agreement [--cases N] [--seed S] [--large-logits]
 
 Draws random cases like the test suite's (N, D, H, K in 1..32, weights at 0.3×
 to 3× their usual scale, λ from 0 to 1e3, every activation and label set) and
 prints, per dtype and parameter, the worst normwise relative error
 ‖mg − jr‖ / ‖jr‖ and the worst fraction of the tolerance-table bound used.
+With --large-logits, every logit is shifted as in gradcheck's large-logit
+cases (largest logit 1000 in float64, 100 in float32).
 """
 
 import argparse
@@ -15,6 +17,7 @@ import numpy as np
 import jax_reference as jr
 import manual_grad as mg
 from jax_reference.cases import LABEL_SETS, make_case
+from jax_reference.gradcheck.plan import LARGE_LOGIT, shift_logits
 from jax_reference.tolerances import normwise_error, rounding_scales, tolerance
 
 
@@ -22,6 +25,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.agreement", description=__doc__.split("\n\n")[0])
     p.add_argument("--cases", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--large-logits", action="store_true")
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     worst = {}
@@ -30,8 +34,11 @@ def main(argv=None):
         N, D, H, K = (int(n) for n in rng.integers(1, 33, 4))
         activation = mg.ACTIVATIONS[i // 2 % 3]
         lam = (0.0, 1e-9, 0.1, 1e3)[rng.integers(4)]
-        params, X, y = make_case(rng, N, D, H, K, dtype=dtype, label_set=LABEL_SETS[rng.integers(4)],
+        params, X, y = make_case(rng, N, D, H, K, label_set=LABEL_SETS[rng.integers(4)],
                                  scale=(0.3, 1.0, 3.0)[rng.integers(3)])
+        if args.large_logits:
+            shift_logits(params, X, activation, LARGE_LOGIT[np.dtype(dtype)])
+        params, X = {k: v.astype(dtype) for k, v in params.items()}, X.astype(dtype)
         g, g_ref = mg.grad(params, X, y, lam, activation), jr.grad(params, X, y, lam, activation)
         scales, tol = rounding_scales(params, X, activation), tolerance(dtype)
         for name in mg.PARAM_NAMES:
@@ -40,7 +47,7 @@ def main(argv=None):
             key = (np.dtype(dtype).name, name)
             old_rel, old_used = worst.get(key, (0.0, 0.0))
             worst[key] = (max(old_rel, rel if np.isfinite(rel) else 0.0), max(old_used, used))
-    print(f"{args.cases} random cases, seed {args.seed}\n")
+    print(f"{args.cases} random cases, seed {args.seed}{', large logits' * args.large_logits}\n")
     print("| dtype | parameter | worst ‖mg − jr‖ / ‖jr‖ | worst fraction of the tolerance used |")
     print("| --- | --- | --- | --- |")
     for (dtype, name), (rel, used) in sorted(worst.items()):

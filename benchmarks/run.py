@@ -141,7 +141,7 @@ def gradcheck_throughput(repeats):
     import jax_reference as jr
     import manual_grad as mg
     from jax_reference.gradcheck import check_gradients
-    from jax_reference.gradcheck.sweep import draw_cases
+    from jax_reference.gradcheck.plan import draw_cases
 
     def cold_start(env=None):
         start = time.perf_counter()
@@ -163,7 +163,7 @@ def gradcheck_throughput(repeats):
 
     # Without buckets: plain jax.jit(jax.value_and_grad(loss_fn)) meets every case's shape anew.
     plain = jax.jit(jax.value_and_grad(jr.loss_fn), static_argnames="activation")
-    cases = draw_cases(5, seed=1)
+    cases = draw_cases(5, 1, mg.ACTIVATIONS)
     start = time.perf_counter()
     with jax.enable_x64(True):
         for case in cases:

@@ -11,7 +11,6 @@ from jax_reference.gradcheck.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md"]
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
-NUMBER = re.compile(r"-?\d+\.\d+(?:e[+-]\d+)?")
 
 
 def blocks(doc, language):
@@ -31,14 +30,10 @@ def test_python_blocks_run(doc, tmp_path, monkeypatch):
             value()
 
 
-def _normalised(text):
-    """Numbers to 3 digits; errors at roundoff level (below 1e-8) differ between machines and BLAS builds."""
-
-    def number(match):
-        value = float(match.group())
-        return "~0" if abs(value) < 1e-8 else f"{value:.3g}"
-
-    return [NUMBER.sub(number, line.rstrip()) for line in text.strip().splitlines()]
+def _lines(text):
+    """What gradcheck prints holds no digit, index or ordering that roundoff decides (an agreeing parameter
+    shows "< tol"; ties for the worst entry go to the first), so a transcript compares line for line."""
+    return [line.rstrip() for line in text.strip().splitlines()]
 
 
 TRANSCRIPTS = [pytest.param(body, id=f"{doc.name}:{body.splitlines()[0][2:60]}")
@@ -50,7 +45,7 @@ def test_gradcheck_transcripts_are_current(transcript, monkeypatch, capsys):
     command, _, expected = transcript.partition("\n")
     monkeypatch.chdir(ROOT)
     status = main(command.split()[2:])
-    assert _normalised(capsys.readouterr().out) == _normalised(expected)
+    assert _lines(capsys.readouterr().out) == _lines(expected)
     assert status == (1 if "FAIL: the candidate is wrong" in expected else 0)
 
 
