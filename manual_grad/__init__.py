@@ -1,7 +1,7 @@
-"""Gradients of a two-layer softmax network, derived by hand, in NumPy alone."""
+"""Gradients of a softmax network, derived by hand, in NumPy alone: two layers (the seed's), or any depth."""
 
 from .model import derivation_grad, forward, grad, init_params, loss, stages, value_and_grad
-from .validate import ACTIVATIONS, PARAM_NAMES
+from .validate import ACTIVATIONS, PARAM_NAMES, param_names
 
 __all__ = [
     "ACTIVATIONS",
@@ -11,6 +11,7 @@ __all__ = [
     "grad",
     "init_params",
     "loss",
+    "param_names",
     "stages",
     "value_and_grad",
 ]

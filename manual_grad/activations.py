@@ -1,10 +1,20 @@
 """Activations φ and their derivatives φ', in NumPy.
 
-φ' is written in terms of a = φ(z): the backward pass then needs only a2, not
-z2 as well. For relu, a > 0 exactly when z > 0, so φ'(0) = 0 as in jax.nn.relu.
+φ' is written in terms of a = φ(z): the backward pass then needs only the
+stored activations, not z as well. At a kink the derivative follows the JAX
+function the reference uses:
+
+- relu: a > 0 exactly when z > 0, so φ'(0) = 0, as jax.nn.relu;
+- leaky_relu: slope LEAKY_SLOPE below 0, and a >= 0 exactly when z >= 0, so
+  φ'(0) = 1, as jax.nn.leaky_relu (jnp.where(z >= 0, z, slope · z));
+- softplus: log(1 + e^z) has no kink; its derivative, the sigmoid of z, is
+  1 − e^−a, since e^a = 1 + e^z.
 """
 
 import numpy as np
+
+# jax.nn.leaky_relu's default negative_slope.
+LEAKY_SLOPE = 0.01
 
 
 def sigmoid(z):
@@ -28,9 +38,37 @@ def relu_prime(a):
     return (a > 0).astype(a.dtype)
 
 
+def leaky_relu(z):
+    return np.where(z >= 0, z, LEAKY_SLOPE * z)
+
+
+def leaky_relu_prime(a):
+    return np.where(a >= 0, 1, LEAKY_SLOPE).astype(a.dtype)
+
+
+def softplus(z):
+    # log(1 + e^z) = log(e^0 + e^z), without overflow for large z.
+    return np.logaddexp(z, 0)
+
+
+def softplus_prime(a):
+    return -np.expm1(-a)  # 1 − e^−a, accurate where a is tiny
+
+
+def log_softmax(z):
+    """log of the softmax over each row (the output layer's activation), max-shifted: exp never sees a
+    positive argument, so logits of ±1e4 stay finite."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
 # name -> (φ, φ' as a function of a = φ(z))
 TABLE = {
     "sigmoid": (sigmoid, sigmoid_prime),
     "tanh": (np.tanh, tanh_prime),
     "relu": (relu, relu_prime),
+    "leaky_relu": (leaky_relu, leaky_relu_prime),
+    "softplus": (softplus, softplus_prime),
 }
+# Activations with a kink, where tests and gradcheck put exact zeros in z.
+KINKED = ("relu", "leaky_relu")

@@ -1,22 +1,26 @@
-"""The derivation of `model._backward`, computed in place: the same equations, fewer passes over memory.
+"""The derivation of `model._backward` (and `deep.backward`), computed in place: the same equations,
+fewer passes over memory.
 
 `model._backward` is the derivation as written on paper, one line per
 equation; this is the same arithmetic arranged for speed, and the tests hold it
 to the readable version. What changes:
 
-- Two (N, H) arrays live in the backward pass, no more: the buffer that holds
-  z2 is turned into a2 in place and, once ∂J/∂W2 no longer needs a2, into
-  φ'(z2); the other holds δ2. X is only read.
+- The forward pass keeps one array per hidden layer, a_l, turned from z_l into
+  a_l in place. The backward pass turns each a_l into φ'(z_l) in place once
+  ∂J/∂W_l no longer needs it, and holds at most two δ arrays at a time. X is
+  only read. For two layers: two (N, H) arrays, a2 and δ2.
 - Elementwise work on (N, H) arrays runs on row blocks in a thread per core:
   NumPy releases the GIL inside ufunc loops, and outside the matrix products
   (which BLAS already spreads over the cores) one core would do all of it.
-- δ3 = (a3 − Δ) / N is formed by subtracting 1 at [i, y_i], not by building Δ.
+- δ_{L+1} = (a_{L+1} − Δ) / N is formed by subtracting 1 at [i, y_i], not by building Δ.
 """
 
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from .activations import LEAKY_SLOPE
 
 _WORKERS = os.cpu_count() or 1
 # Below this many elements a thread hand-off costs more than the work it shares.
@@ -54,67 +58,86 @@ def _sigmoid_(z):
     np.reciprocal(z, out=z)
 
 
-# φ in place: z2 becomes a2.
+def _leaky_relu_(z):
+    np.multiply(z, LEAKY_SLOPE, out=z, where=z < 0)
+
+
+# φ in place: z becomes a.
 ACTIVATE = {
     "sigmoid": _sigmoid_,
     "tanh": lambda z: np.tanh(z, out=z),
     "relu": lambda z: np.maximum(z, 0, out=z),
+    "leaky_relu": _leaky_relu_,
+    "softplus": lambda z: np.logaddexp(z, 0, out=z),
 }
 
 
-def _sigmoid_prime_(delta2, a2):
-    delta2 *= a2  # δ2 ⊙ a
-    np.subtract(1, a2, out=a2)
-    delta2 *= a2  # ⊙ (1 − a)
+def _sigmoid_prime_(delta, a):
+    delta *= a  # δ ⊙ a
+    np.subtract(1, a, out=a)
+    delta *= a  # ⊙ (1 − a)
 
 
-def _tanh_prime_(delta2, a2):
-    np.multiply(a2, a2, out=a2)
-    np.subtract(1, a2, out=a2)
-    delta2 *= a2  # ⊙ (1 − a²)
+def _tanh_prime_(delta, a):
+    np.multiply(a, a, out=a)
+    np.subtract(1, a, out=a)
+    delta *= a  # ⊙ (1 − a²)
 
 
-def _relu_prime_(delta2, a2):
-    np.greater(a2, 0, out=a2)  # 1.0 where z2 > 0, else 0.0
-    delta2 *= a2
+def _relu_prime_(delta, a):
+    np.greater(a, 0, out=a)  # 1.0 where z > 0, else 0.0
+    delta *= a
 
 
-# δ2 ⊙= φ'(z2), written through a2 = φ(z2), which it overwrites.
-TIMES_PHI_PRIME = {"sigmoid": _sigmoid_prime_, "tanh": _tanh_prime_, "relu": _relu_prime_}
+def _leaky_relu_prime_(delta, a):
+    np.multiply(delta, LEAKY_SLOPE, out=delta, where=a < 0)  # 1 where z >= 0, as jax.nn.leaky_relu
 
 
-def value_and_grad(params, X, y, lam, activation):
-    """(J~, grads) for checked inputs; see `model._backward` for the derivation."""
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
-    N = X.shape[0]
+def _softplus_prime_(delta, a):
+    np.negative(a, out=a)
+    np.expm1(a, out=a)
+    np.negative(a, out=a)  # 1 − e^−a = sigmoid(z)
+    delta *= a
+
+
+# δ ⊙= φ'(z), written through a = φ(z), which it may overwrite.
+TIMES_PHI_PRIME = {"sigmoid": _sigmoid_prime_, "tanh": _tanh_prime_, "relu": _relu_prime_,
+                   "leaky_relu": _leaky_relu_prime_, "softplus": _softplus_prime_}
+
+
+def value_and_grad(params, X, y, lam, activations):
+    """(J~, grads) for checked inputs; see `model._backward` and `deep.backward` for the derivation."""
+    L, N = len(activations) + 1, X.shape[0]
+    W = {l: params[f"W{l}"] for l in range(1, L + 1)}
+    b = {l: params[f"b{l}"] for l in range(1, L + 1)}
     rows = np.arange(N)
 
-    a2 = X @ W1  # z2 without b1, (N, H): the first (N, H) buffer
+    a = {1: X}
+    for l in range(1, L):
+        a[l + 1] = a[l] @ W[l]  # z_{l+1} without b_l: the buffer that becomes a_{l+1}
 
-    def activate(block):
-        block += b1  # z2 = X W1 + b1
-        ACTIVATE[activation](block)  # a2 = φ(z2)
+        def activate(block, l=l):
+            block += b[l]  # z_{l+1} = a_l W_l + b_l
+            ACTIVATE[activations[l - 1]](block)  # a_{l+1} = φ(z_{l+1})
 
-    _by_rows(activate, a2)
-    z3 = a2 @ W2
-    z3 += b2  # z3 = a2 W2 + b2, (N, K)
+        _by_rows(activate, a[l + 1])
+    z_out = a[L] @ W[L]
+    z_out += b[L]  # z_{L+1}, (N, K)
 
-    log_a3 = z3
-    log_a3 -= z3.max(axis=1, keepdims=True)  # max-shifted: log-softmax is shift-invariant
-    log_a3 -= np.log(np.exp(log_a3).sum(axis=1, keepdims=True))
-    J = -np.mean(log_a3[rows, y]) + lam * (np.vdot(W1, W1) + np.vdot(W2, W2))
+    log_a = z_out
+    log_a -= z_out.max(axis=1, keepdims=True)  # max-shifted: log-softmax is shift-invariant
+    log_a -= np.log(np.exp(log_a).sum(axis=1, keepdims=True))
+    J = -np.mean(log_a[rows, y]) + lam * sum(np.vdot(w, w) for w in W.values())
 
-    delta3 = np.exp(log_a3)  # a3 = exp(log a3), as the derivation writes it
-    delta3[rows, y] -= 1  # a3 − Δ
-    delta3 /= N  # δ3 = (a3 − Δ) / N
-    dW2 = a2.T @ delta3  # a2ᵀ δ3
-    db2 = delta3.sum(axis=0)
-
-    delta2 = delta3 @ W2.T  # the second (N, H) buffer
-    _by_rows(TIMES_PHI_PRIME[activation], delta2, a2)  # δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)
-    dW1 = X.T @ delta2  # Xᵀ δ2
-    db1 = delta2.sum(axis=0)
-
-    dW1 += 2 * lam * W1
-    dW2 += 2 * lam * W2
-    return J, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    delta = np.exp(log_a)  # a_{L+1} = exp(log a_{L+1}), as the derivation writes it
+    delta[rows, y] -= 1  # a_{L+1} − Δ
+    delta /= N  # δ_{L+1} = (a_{L+1} − Δ) / N
+    grads = {}
+    for l in range(L, 0, -1):
+        grads[f"W{l}"] = a[l].T @ delta  # a_lᵀ δ_{l+1}
+        grads[f"b{l}"] = delta.sum(axis=0)
+        if l > 1:
+            delta = delta @ W[l].T  # a new buffer; δ_{l+1}'s is freed
+            _by_rows(TIMES_PHI_PRIME[activations[l - 2]], delta, a.pop(l))  # δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l)
+        grads[f"W{l}"] += 2 * lam * W[l]
+    return J, {name: grads[name] for name in params}

@@ -2,32 +2,58 @@
 
 Every bad input is refused here, before any arithmetic, with a `ValueError`
 (right type, wrong value or shape) or a `TypeError` (wrong kind of thing) whose
-message names the argument, what was expected and what came. The checks never
-copy or modify their inputs: arrays are viewed with `np.asarray`.
+message names the argument (and the layer), what was expected and what came.
+The checks never copy or modify their inputs: arrays are viewed with
+`np.asarray`.
+
+A network has L >= 2 weight layers, read from the keys of params: "W1", "b1",
+…, "WL", "bL", layer l taking a_l (a_1 = X) to z_{l+1} = a_l W_l + b_l.
 """
 
 import math
 import numbers
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .activations import TABLE
 
-PARAM_NAMES = ("W1", "b1", "W2", "b2")
+PARAM_NAMES = ("W1", "b1", "W2", "b2")  # the two-layer network's
 ACTIVATIONS = tuple(TABLE)
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_KEY = re.compile(r"([Wb])([1-9][0-9]*)")
 
 
-def check_activation(activation):
-    if not isinstance(activation, str):
-        raise TypeError(
-            f"activation must be a string, one of {ACTIVATIONS}; "
-            f"got {type(activation).__name__} {activation!r}"
-        )
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
-    return activation
+def param_names(L):
+    """("W1", "b1", …, "WL", "bL")."""
+    return tuple(f"{kind}{l}" for l in range(1, L + 1) for kind in "Wb")
+
+
+def width_names(L):
+    """The names of the widths a_1 … a_{L+1}: D, H, K for two layers; D, H2, …, HL, K deeper."""
+    if L == 2:
+        return ("D", "H", "K")
+    return ("D", *(f"H{l}" for l in range(2, L + 1)), "K")
+
+
+def _check_name(position, name):
+    if not isinstance(name, str):
+        raise TypeError(f"activation{position} must be a string, one of {ACTIVATIONS}; "
+                        f"got {type(name).__name__} {name!r}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation{position} must be one of {ACTIVATIONS}; got {name!r}")
+    return name
+
+
+def check_activation(activation, L=2):
+    """One name for every hidden layer, or a sequence of L − 1 names: returned as a tuple of L − 1 names."""
+    if isinstance(activation, str) or not isinstance(activation, Sequence):
+        return (_check_name("", activation),) * (L - 1)
+    if len(activation) != L - 1:
+        raise ValueError(f"activation must be one name, or one per hidden layer: {L - 1} for L = {L} weight layers; "
+                         f"got {len(activation)} ({list(activation)})")
+    return tuple(_check_name(f"[{i}] (layer {i + 2})", name) for i, name in enumerate(activation))
 
 
 def check_lam(lam):
@@ -71,24 +97,45 @@ def _check_shape(name, array, expected, meaning):
         raise ValueError(f"{name} must have no empty dimension, shape {meaning}; got shape {array.shape}")
 
 
-def check_params(params):
-    """Returns (params as a dict of arrays, dtype, (D, H, K))."""
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}; got {type(params).__name__}")
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; expected keys {PARAM_NAMES}, got {sorted(params)}")
-    extra = [k for k in params if k not in PARAM_NAMES]
+def _depth(params):
+    """L from the keys: W1, b1, …, WL, bL with no layer missing and nothing else."""
+    layers = {}
+    extra = []
+    for key in params:
+        match = _KEY.fullmatch(key) if isinstance(key, str) else None
+        if match:
+            layers.setdefault(int(match.group(2)), set()).add(match.group(1))
+        else:
+            extra.append(key)
     if extra:
-        raise ValueError(f"params has unexpected keys {extra}; expected exactly {PARAM_NAMES}")
+        raise ValueError(f"params has unexpected keys {extra}; expected W1, b1, …, WL, bL")
+    L = max(layers, default=0)
+    expected = param_names(max(L, 2))
+    missing = [k for k in expected if k not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing}; expected keys {expected} (layers 1..{max(L, 2)}, "
+                         f"none missing), got {sorted(params)}")
+    return L
 
-    p = {name: _float_array(f"params[{name!r}]", params[name]) for name in PARAM_NAMES}
-    _check_shape("params['W1']", p["W1"], (None, None), "(D, H)")
-    D, H = p["W1"].shape
-    _check_shape("params['b1']", p["b1"], (H,), f"(H,) = ({H},) to match W1 {p['W1'].shape}")
-    _check_shape("params['W2']", p["W2"], (H, None), f"(H, K) = ({H}, K) to match W1 {p['W1'].shape}")
-    K = p["W2"].shape[1]
-    _check_shape("params['b2']", p["b2"], (K,), f"(K,) = ({K},) to match W2 {p['W2'].shape}")
+
+def check_params(params):
+    """Returns (params as a dict of arrays, dtype, widths (D, H2, …, HL, K))."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict with keys {PARAM_NAMES} (or W1, b1, …, WL, bL); "
+                        f"got {type(params).__name__}")
+    L = _depth(params)
+    names = width_names(L)
+    p = {name: _float_array(f"params[{name!r}]", params[name]) for name in param_names(L)}
+    _check_shape("params['W1']", p["W1"], (None, None), f"({names[0]}, {names[1]})")
+    widths = list(p["W1"].shape)
+    for l in range(1, L + 1):
+        W, b, before = f"W{l}", f"b{l}", f"params['W{l - 1}'] {p[f'W{l - 1}'].shape}" if l > 1 else ""
+        if l > 1:
+            _check_shape(f"params[{W!r}]", p[W], (widths[l - 1], None),
+                         f"({names[l - 1]}, {names[l]}) = ({widths[l - 1]}, {names[l]}) to match {before}")
+            widths.append(p[W].shape[1])
+        _check_shape(f"params[{b!r}]", p[b], (widths[l],),
+                     f"({names[l]},) = ({widths[l]},) to match params[{W!r}] {p[W].shape}")
 
     dtype = p["W1"].dtype
     for name, array in p.items():
@@ -98,7 +145,7 @@ def check_params(params):
                 "all arrays must share one dtype"
             )
         _check_finite(f"params[{name!r}]", array)
-    return p, dtype, (D, H, K)
+    return p, dtype, tuple(widths)
 
 
 def check_X(X, D, dtype):
@@ -124,15 +171,15 @@ def check_y(y, N, K):
 
 
 def check_forward_inputs(params, X, activation):
-    """Returns (params, X, activation) checked, as NumPy views."""
-    check_activation(activation)
-    params, dtype, (D, _, _) = check_params(params)
-    return params, check_X(X, D, dtype), activation
+    """Returns (params, X, activations) checked: NumPy views, and one activation name per hidden layer."""
+    params, dtype, widths = check_params(params)
+    activations = check_activation(activation, len(widths) - 1)
+    return params, check_X(X, widths[0], dtype), activations
 
 
 def check_loss_inputs(params, X, y, lam, activation):
-    """Returns (params, X, y, lam, activation) checked, as NumPy views and a float λ."""
+    """Returns (params, X, y, lam, activations) checked, as NumPy views, a float λ and a tuple of names."""
     lam = check_lam(lam)
-    params, X, activation = check_forward_inputs(params, X, activation)
-    y = check_y(y, X.shape[0], params["W2"].shape[1])
-    return params, X, y, lam, activation
+    params, X, activations = check_forward_inputs(params, X, activation)
+    K = params[f"W{len(activations) + 1}"].shape[1]
+    return params, X, check_y(y, X.shape[0], K), lam, activations

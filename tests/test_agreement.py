@@ -2,18 +2,20 @@
 
 import numpy as np
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jax_reference as jr
 import manual_grad as mg
 from jax_reference.tolerances import agrees, normwise_error, rounding_scales, tolerance
 
-from .strategies import cases, positive_lams
+from .strategies import cases, deep_cases, positive_lams
 
 
 def assert_agree(candidate, reference, case, what):
     params, X, _, _, activation = case
     scales = rounding_scales(params, X, activation)
-    for name in mg.PARAM_NAMES:
+    assert list(candidate) == list(params) == list(reference), what
+    for name in params:
         assert candidate[name].shape == reference[name].shape, (what, name)
         assert candidate[name].dtype == X.dtype, (what, name, candidate[name].dtype)
         diff, rel = normwise_error(candidate[name], reference[name])
@@ -100,3 +102,57 @@ def test_fast_path_computes_the_derivation(case):
     params, X, y, lam, activation = case
     assert_agree(mg.grad(params, X, y, lam, activation), mg.derivation_grad(params, X, y, lam, activation),
                  case, "fast path")
+
+
+# Networks of any depth: L from 2 to 6, every width from 1 to 32, mixed activations.
+
+
+@settings(max_examples=300)
+@given(deep_cases())
+def test_deep_J_tilde_and_its_gradient_agree(case):
+    params, X, y, lam, activation = case
+    J, g = mg.value_and_grad(params, X, y, lam, activation)
+    J_ref, g_ref = jr.value_and_grad(params, X, y, lam, activation)
+    assert J.dtype == X.dtype and agrees(J, J_ref, X.dtype), (J, J_ref)
+    assert_agree(g, g_ref, case, "deep J~")
+
+
+@settings(max_examples=150)
+@given(deep_cases())
+def test_deep_stages_agree(case):
+    """Every δ_l = ∂J/∂z_l of the recursion against jax.grad of J in the z_l."""
+    params, X, y, _, activation = case
+    s, s_ref = mg.stages(params, X, y, activation), jr.stages(params, X, y, activation)
+    L = len(params) // 2
+    assert list(s) == list(s_ref) == [f"delta{l}" for l in range(L + 1, 1, -1)]
+    scales = rounding_scales(params, X, activation)
+    for name in s:
+        assert s[name].shape == s_ref[name].shape
+        assert agrees(s[name], s_ref[name], X.dtype, scales[name]), name
+
+
+@settings(max_examples=200)
+@given(deep_cases())
+def test_deep_fast_path_computes_the_recursion(case):
+    params, X, y, lam, activation = case
+    assert_agree(mg.grad(params, X, y, lam, activation), mg.derivation_grad(params, X, y, lam, activation),
+                 case, "deep fast path")
+
+
+@settings(max_examples=100)
+@given(cases(lam=positive_lams | st.just(0.0)))
+def test_the_recursion_at_two_layers_is_the_two_layer_derivation(case):
+    """deep.backward at L = 2 against model._backward, which a learner reads first. They are the same
+    lines; held to the tolerance, not to the bit, since a BLAS need not repeat a product bit for bit."""
+    from manual_grad import deep, model
+    from manual_grad.validate import check_loss_inputs
+
+    params, X, y, lam, activations = check_loss_inputs(*case)
+    J, grads, deltas = model._backward(params, X, y, lam, activations[0])
+    J_deep, grads_deep, deltas_deep = deep.backward(params, X, y, lam, activations)
+    assert agrees(J, J_deep, X.dtype)
+    assert_agree(grads, grads_deep, case, "deep at L = 2")
+    scales = rounding_scales(params, X, activations)
+    assert list(deltas) == list(deltas_deep) == ["delta3", "delta2"]
+    for name in deltas:
+        assert agrees(deltas[name], deltas_deep[name], X.dtype, scales[name]), name

@@ -7,7 +7,7 @@ import jax_reference as jr
 import manual_grad as mg
 from jax_reference import witness
 
-from .strategies import cases
+from .strategies import cases, deep_cases
 
 
 @settings(max_examples=150)
@@ -19,6 +19,16 @@ def test_gradients_match_finite_differences(case, seed):
         ok, worst, checks = witness.check_gradient(g, params, X, y, lam, activation, np.random.default_rng(seed))
         assert ok, (module.__name__, worst)
         assert checks > 0
+
+
+@settings(max_examples=100)
+@given(deep_cases(dtype=st.just(np.float64)), st.integers(0, 2**32 - 1))
+def test_deep_gradients_match_finite_differences(case, seed):
+    params, X, y, lam, activation = case
+    for module in (mg, jr):
+        g = module.grad(params, X, y, lam, activation)
+        ok, worst, checks = witness.check_gradient(g, params, X, y, lam, activation, np.random.default_rng(seed))
+        assert ok, (module.__name__, worst)
 
 
 def test_finite_differences_catch_a_wrong_gradient():
@@ -39,3 +49,14 @@ def test_relu_kinks_are_skipped_not_misjudged():
     v[:, 0] = 1 / 2
     assert witness.directional_derivative(params, X, y, 0.0, "relu", "W1", v) is None
     assert witness.check_gradient(g, params, X, y, 0.0, "relu", np.random.default_rng(3))[0]
+
+
+def test_kinks_deep_in_the_network_are_skipped_too():
+    params, X, y = jr.cases.make_case(np.random.default_rng(4), 6, 4, (5, 3), 2)
+    params["W2"][:, 0] = 0
+    params["b2"][0] = 0  # z3[:, 0] = 0 exactly, behind the first hidden layer
+    v = np.zeros_like(params["b2"])
+    v[0] = 1
+    for activations in [("tanh", "relu"), ("tanh", "leaky_relu")]:
+        assert witness.directional_derivative(params, X, y, 0.0, activations, "b2", v) is None
+    assert witness.directional_derivative(params, X, y, 0.0, ("relu", "tanh"), "b2", v) is not None

@@ -40,3 +40,14 @@ def test_no_copy_of_X(dtype):
     N, D, H, K = 2048, 2048, 4, 3
     params, X, y = make_case(np.random.default_rng(1), N, D, H, K, dtype=dtype)
     assert peak_bytes(mg.value_and_grad, params, X, y, 0.1, "tanh") < 0.1 * X.nbytes
+
+
+@pytest.mark.parametrize("activation", mg.ACTIVATIONS)
+@pytest.mark.parametrize("hidden", [(256, 384, 128), (384, 128, 256)])
+def test_deep_holds_the_activations_and_two_deltas(activation, hidden):
+    """The stored activations Σ_l N·H_l, plus at most two (N, max H) arrays (δ_{l+1} while δ_l is formed)."""
+    N, D, K = 2048, 4, 3
+    params, X, y = make_case(np.random.default_rng(2), N, D, hidden, K)
+    peak = peak_bytes(mg.value_and_grad, params, X, y, 0.1, activation)
+    stored = N * sum(hidden) * 8
+    assert stored <= peak <= stored + 2 * N * max(hidden) * 8, (peak / stored)

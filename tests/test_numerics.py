@@ -16,8 +16,10 @@ DTYPES = [np.float64, np.float32]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_relu_at_exact_zeros_follows_jax(dtype):
-    """φ'(0) = 0 for relu, as jax.nn.relu: zeros in z2 made exactly, not hoped for."""
+@pytest.mark.parametrize("activation, slope_at_zero", [("relu", 0.0), ("leaky_relu", 1.0)])
+def test_kinks_at_exact_zeros_follow_jax(dtype, activation, slope_at_zero):
+    """φ'(0) as the JAX function: 0 for jax.nn.relu, 1 for jax.nn.leaky_relu (jnp.where(z >= 0, …)).
+    Zeros in z2 made exactly, not hoped for."""
     rng = np.random.default_rng(0)
     params, X, y = make_case(rng, 6, 4, 5, 3, dtype=dtype)
     params["W1"][:, 1] = 0  # z2[:, 1] = b1[1] = 0 for every row
@@ -27,13 +29,29 @@ def test_relu_at_exact_zeros_follows_jax(dtype):
     z2 = X @ params["W1"] + params["b1"]
     assert np.sum(z2 == 0) == 6 + 1, "the test must hit the kink"
 
-    g = mg.grad(params, X, y, 0.0, "relu")
-    g_ref = jr.grad(params, X, y, 0.0, "relu")
-    scales = rounding_scales(params, X, "relu")
+    g = mg.grad(params, X, y, 0.0, activation)
+    g_ref = jr.grad(params, X, y, 0.0, activation)
+    scales = rounding_scales(params, X, activation)
     for name in mg.PARAM_NAMES:
         assert agrees(g[name], g_ref[name], dtype, scales[name]), name
-    # With φ'(0) = 0 a hidden unit that is 0 for every row gets no gradient.
-    assert np.all(g["W1"][:, 1] == 0) and g["b1"][1] == 0
+    # A hidden unit that is 0 for every row passes δ3 W2ᵀ on with the slope at 0.
+    delta3 = mg.stages(params, X, y, activation)["delta3"]
+    expected_b1 = slope_at_zero * (delta3 @ params["W2"].T)[:, 1].sum()
+    assert g["b1"][1] == pytest.approx(expected_b1, rel=1e-5, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kinks_deep_in_the_network_follow_jax(dtype):
+    """Exact zeros in z3 of a three-layer network, behind a relu and a leaky_relu layer."""
+    rng = np.random.default_rng(5)
+    params, X, y = make_case(rng, 8, 4, (5, 6), 3, dtype=dtype)
+    params["W2"][:, 2] = 0  # z3[:, 2] = b2[2] = 0
+    params["b2"][2] = 0
+    for activations in [("relu", "leaky_relu"), ("leaky_relu", "relu")]:
+        g, g_ref = mg.grad(params, X, y, 0.2, activations), jr.grad(params, X, y, 0.2, activations)
+        scales = rounding_scales(params, X, activations)
+        for name in params:
+            assert agrees(g[name], g_ref[name], dtype, scales[name]), (activations, name)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -57,13 +75,16 @@ def test_extreme_logits_stay_finite(dtype, activation):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sigmoid_of_huge_inputs_raises_no_warning(dtype):
-    """pytest turns RuntimeWarnings into errors (pyproject), so an exp overflow would fail here."""
+@pytest.mark.parametrize("activation", mg.ACTIVATIONS)
+def test_huge_hidden_inputs_raise_no_warning(dtype, activation):
+    """sigmoid and softplus of ±1e4 (exp would overflow): pytest turns RuntimeWarnings into errors (pyproject)."""
     rng = np.random.default_rng(2)
-    params, X, y = make_case(rng, 4, 3, 5, 2, dtype=dtype)
+    params, X, y = make_case(rng, 4, 3, (5, 4), 2, dtype=dtype)
     X *= dtype(1e4)
-    J, g = mg.value_and_grad(params, X, y)
+    J, g = mg.value_and_grad(params, X, y, 0.0, activation)
     assert np.isfinite(J) and all(np.all(np.isfinite(v)) for v in g.values())
+    J_line, g_line = mg.loss(params, X, y, 0.0, activation), mg.derivation_grad(params, X, y, 0.0, activation)
+    assert np.isfinite(J_line) and all(np.all(np.isfinite(v)) for v in g_line.values())
 
 
 def test_float64_is_not_downcast_whatever_the_global_jax_setting():

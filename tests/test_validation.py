@@ -74,13 +74,14 @@ BAD_INPUTS = [
     ("W1 1-D", with_param("W1", np.zeros(3)), ValueError, r"params\['W1'\] must have shape \(D, H\); got shape \(3,\)"),
     ("b1 float32", with_param("b1", np.zeros(4, np.float32)), TypeError, r"params\['b1'\] has dtype float32 but params\['W1'\] has float64"),
     ("missing W2", drop_param("W2"), ValueError, r"params is missing \['W2'\]"),
-    ("extra key", with_param("W3", np.zeros(2)), ValueError, r"params has unexpected keys \['W3'\]"),
+    ("extra key", with_param("W0", np.zeros(2)), ValueError, r"params has unexpected keys \['W0'\]"),
     ("params list", set_arg("params", [1, 2]), TypeError, r"params must be a dict .* got list"),
     ("lam negative", set_arg("lam", -0.1), ValueError, r"lam must be finite and >= 0; got -0.1"),
     ("lam nan", set_arg("lam", float("nan")), ValueError, r"lam must be finite and >= 0; got nan"),
     ("lam inf", set_arg("lam", float("inf")), ValueError, r"lam must be finite and >= 0; got inf"),
     ("lam string", set_arg("lam", "0.1"), TypeError, r"lam must be a real number >= 0; got str '0.1'"),
-    ("activation unknown", set_arg("activation", "gelu"), ValueError, r"activation must be one of \('sigmoid', 'tanh', 'relu'\); got 'gelu'"),
+    ("activation unknown", set_arg("activation", "gelu"), ValueError, r"activation must be one of \('sigmoid', 'tanh', 'relu', 'leaky_relu', 'softplus'\); got 'gelu'"),
+    ("activations too many", set_arg("activation", ["tanh", "relu"]), ValueError, r"activation must be one name, or one per hidden layer: 1 for L = 2 weight layers; got 2"),
     ("activation not str", set_arg("activation", None), TypeError, r"activation must be a string.* got NoneType None"),
 ]
 
@@ -106,7 +107,7 @@ def test_forward_checks_its_inputs(module):
     with pytest.raises(ValueError, match=r"X must have shape \(N, D\) = \(N, 3\)"):
         module.forward(args["params"], np.zeros((5, 4)), "tanh")
     with pytest.raises(ValueError, match="activation must be one of"):
-        module.forward(args["params"], args["X"], "softplus")
+        module.forward(args["params"], args["X"], "gelu")
 
 
 def test_the_good_arguments_are_good():
@@ -127,7 +128,7 @@ def test_inputs_are_never_modified(activation, dtype):
         module.value_and_grad(params, X, y, 0.3, activation)
         g = module.grad(params, X, y, 0.3, activation)
         assert all(g[k] is not params[k] for k in params)
-    mg.stages(params, X, y, activation)
+        module.stages(params, X, y, activation)
     for k in params:
         np.testing.assert_array_equal(params[k], copies[0][k])
     np.testing.assert_array_equal(X, copies[1])
@@ -160,3 +161,57 @@ def test_huge_finite_inputs_are_accepted():
     args = good()
     args["X"] = np.full((N, D), 1e308)
     mg.forward(args["params"], args["X"], "relu")
+
+
+# Networks of any depth: what does not fit is named by its layer.
+
+DEEP = {"D": 5, "H": (4, 6, 3), "K": 2}
+
+
+def deep_good():
+    params, X, y = make_case(np.random.default_rng(2), 7, DEEP["D"], DEEP["H"], DEEP["K"])
+    return {"params": params, "X": X, "y": y, "lam": 0.1, "activation": ("tanh", "relu", "softplus")}
+
+
+DEEP_BAD = [
+    ("widths do not chain", with_param("W3", np.zeros((5, 3))), ValueError,
+     r"params\['W3'\] must have shape \(H3, H4\) = \(6, H4\) to match params\['W2'\] \(4, 6\); got shape \(5, 3\)"),
+    ("bias of layer 2", with_param("b2", np.zeros(4)), ValueError,
+     r"params\['b2'\] must have shape \(H3,\) = \(6,\) to match params\['W2'\] \(4, 6\); got shape \(4,\)"),
+    ("a missing layer", lambda a: [a["params"].pop(k) for k in ("W2", "b2")], ValueError,
+     r"params is missing \['W2', 'b2'\]; expected keys \('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4'\)"),
+    ("a missing bias", drop_param("b4"), ValueError, r"params is missing \['b4'\]"),
+    ("too few activations", set_arg("activation", ("tanh", "relu")), ValueError,
+     r"activation must be one name, or one per hidden layer: 3 for L = 4 weight layers; got 2 \(\['tanh', 'relu'\]\)"),
+    ("an unknown activation", set_arg("activation", ("tanh", "gelu", "relu")), ValueError,
+     r"activation\[1\] \(layer 3\) must be one of .*; got 'gelu'"),
+    ("a non-string activation", set_arg("activation", ("tanh", 3, "relu")), TypeError,
+     r"activation\[1\] \(layer 3\) must be a string, one of .*; got int 3"),
+    ("labels beyond K", set_arg("y", np.full(7, 2)), ValueError, r"y must hold labels in \[0, K\) = \[0, 2\); got y\[0\] = 2"),
+]
+
+
+@pytest.mark.parametrize("function_name", LOSS_FUNCTIONS)
+@pytest.mark.parametrize("edit, error, pattern", [b[1:] for b in DEEP_BAD], ids=[b[0] for b in DEEP_BAD])
+def test_a_deep_network_that_does_not_fit_is_refused_by_layer(function_name, edit, error, pattern):
+    args = deep_good()
+    call(function_name, args)
+    edit(args)
+    with pytest.raises(error, match=pattern):
+        call(function_name, args)
+
+
+def test_one_layer_is_not_a_network():
+    params = {"W1": np.zeros((3, 2)), "b1": np.zeros(2)}
+    with pytest.raises(ValueError, match=r"params is missing \['W2', 'b2'\]"):
+        mg.forward(params, np.zeros((4, 3)))
+
+
+def test_init_params_takes_hidden_widths():
+    params = mg.init_params(5, [4, 6, 3], 2, rng=np.random.default_rng(0))
+    assert {k: v.shape for k, v in params.items()} == {"W1": (5, 4), "b1": (4,), "W2": (4, 6), "b2": (6,),
+                                                        "W3": (6, 3), "b3": (3,), "W4": (3, 2), "b4": (2,)}
+    with pytest.raises(ValueError, match=r"H\[1\] must be an integer >= 1; got 0"):
+        mg.init_params(5, [4, 0], 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="H must be a width or a non-empty sequence"):
+        mg.init_params(5, [], 2, rng=np.random.default_rng(0))
