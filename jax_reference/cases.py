@@ -1,5 +1,7 @@
 """Random test cases for a gradient function: used by the test suite and by gradcheck."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 LABEL_SETS = ("random", "one_class", "every_class", "ends")
@@ -23,13 +25,15 @@ def labels(rng, N, K, label_set):
 
 
 def make_case(rng, N, D, H, K, *, dtype=np.float64, label_set="random", scale=1.0):
-    """(params, X, y) with weights of standard deviation scale/sqrt(fan-in) and nonzero biases."""
-    params = {
-        "W1": scale * rng.standard_normal((D, H)) / np.sqrt(D),
-        "b1": rng.standard_normal(H),
-        "W2": scale * rng.standard_normal((H, K)) / np.sqrt(H),
-        "b2": rng.standard_normal(K),
-    }
+    """(params, X, y) with weights of standard deviation scale/sqrt(fan-in) and nonzero biases.
+
+    H is the hidden width, or a sequence of hidden widths for a deeper network.
+    """
+    widths = (D, *(H if isinstance(H, Sequence) else (H,)), K)
+    params = {}
+    for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:]), start=1):
+        params[f"W{l}"] = scale * rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)
+        params[f"b{l}"] = rng.standard_normal(fan_out)
     params = {name: value.astype(dtype) for name, value in params.items()}
     X = rng.standard_normal((N, D)).astype(dtype)
     return params, X, labels(rng, N, K, label_set)

@@ -1,15 +1,28 @@
-"""The same network and loss in JAX. Its gradients come from `jax.grad` alone.
+"""The same network and loss in JAX, for any depth. Its gradients come from `jax.grad` alone.
 
 `loss_fn` is the reference, written plainly. `masked_loss_fn` is the same loss
 on zero-padded arrays, where only the first `n` rows and `k` classes are real:
 padding to a few fixed shapes lets one compilation serve many input shapes.
+`activations` is one name for every hidden layer, a tuple with one per
+hidden layer, or an integer array of their CODES; params are W1, b1, …, WL,
+bL, and the depth L is read from them.
 """
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu}
+ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu,
+               "leaky_relu": jax.nn.leaky_relu, "softplus": jax.nn.softplus}
+# An activation given as its index in ACTIVATIONS, a traced integer, is chosen at run time by
+# lax.switch: one compilation then serves every mix of activations of a given depth.
+CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
+
+
+def _activate(z, activation):
+    if isinstance(activation, str):
+        return ACTIVATIONS[activation](z)
+    return lax.switch(activation, list(ACTIVATIONS.values()), z)
 
 
 def _matmul(a, b):
@@ -17,65 +30,69 @@ def _matmul(a, b):
     return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)
 
 
-def hidden_fn(params, X):
-    """z2 = X W1 + b1, (N, H)."""
-    return _matmul(X, params["W1"]) + params["b1"]
+def _logits(params, X, activations, shifts=None):
+    """z_{L+1}; with `shifts`, each z_l has shifts[l] added, so that ∂J/∂shifts[l] = δ_l."""
+    shifts = shifts or {}
+    L = len(params) // 2
+    if isinstance(activations, str):
+        activations = (activations,) * (L - 1)
+    a = X
+    for l in range(1, L):
+        z = _matmul(a, params[f"W{l}"]) + params[f"b{l}"] + shifts.get(l + 1, 0)  # z_{l+1}
+        a = _activate(z, activations[l - 1])
+    return _matmul(a, params[f"W{L}"]) + params[f"b{L}"] + shifts.get(L + 1, 0)
 
 
-def head_fn(params, z2, activation):
-    """z3 = φ(z2) W2 + b2, (N, K)."""
-    return _matmul(ACTIVATIONS[activation](z2), params["W2"]) + params["b2"]
-
-
-def forward_fn(params, X, activation):
-    """Logits z3 (N, K) of X (N, D)."""
-    return head_fn(params, hidden_fn(params, X), activation)
+def forward_fn(params, X, activations):
+    """Logits z_{L+1} (N, K) of X (N, D)."""
+    return _logits(params, X, activations)
 
 
 def penalty_fn(params, lam):
-    """λ (‖W1‖² + ‖W2‖²); the biases are not regularised."""
-    return lam * (jnp.sum(params["W1"] ** 2) + jnp.sum(params["W2"] ** 2))
+    """λ Σ_l ‖W_l‖²; the biases are not regularised."""
+    return lam * sum(jnp.sum(w**2) for name, w in params.items() if name.startswith("W"))
 
 
-def _nll(z3, y):
-    """−log a3[i, y_i] for each row, through the max-shifted log-softmax."""
-    return -jnp.take_along_axis(jax.nn.log_softmax(z3, axis=1), y[:, None], axis=1)[:, 0]
+def _nll(z, y):
+    """−log a_{L+1}[i, y_i] for each row, through the max-shifted log-softmax."""
+    return -jnp.take_along_axis(jax.nn.log_softmax(z, axis=1), y[:, None], axis=1)[:, 0]
 
 
-def loss_fn(params, X, y, lam, activation):
-    """J~ = (1/N) Σ_i −log softmax(z3)[i, y_i] + λ (‖W1‖² + ‖W2‖²)."""
-    return jnp.mean(_nll(forward_fn(params, X, activation), y)) + penalty_fn(params, lam)
+def loss_fn(params, X, y, lam, activations):
+    """J~ = (1/N) Σ_i −log softmax(z_{L+1})[i, y_i] + λ Σ_l ‖W_l‖²."""
+    return jnp.mean(_nll(forward_fn(params, X, activations), y)) + penalty_fn(params, lam)
 
 
-def masked_data_loss(z3, y, n, k):
+def masked_data_loss(z, y, n, k):
     """J from padded logits: rows >= n and classes >= k are padding.
 
     A padded class gets the logit −inf, so its probability is exactly 0 and it
     leaves the softmax of the real classes unchanged; padded rows are left out
     of the mean.
     """
-    z3 = jnp.where(jnp.arange(z3.shape[1]) < k, z3, -jnp.inf)
-    nll = jnp.where(jnp.arange(z3.shape[0]) < n, _nll(z3, y), 0)
+    z = jnp.where(jnp.arange(z.shape[1]) < k, z, -jnp.inf)
+    nll = jnp.where(jnp.arange(z.shape[0]) < n, _nll(z, y), 0)
     return jnp.sum(nll) / n.astype(nll.dtype)
 
 
-def masked_loss_fn(params, X, y, n, k, lam, activation):
+def masked_loss_fn(params, X, y, n, k, lam, activations):
     """`loss_fn` of the real part of zero-padded params, X and y.
 
-    Zero padding of X's columns, W1's rows and columns, b1, W2's rows and
-    columns and b2 changes no real logit: padded inputs meet zero weights, and
-    padded hidden units, whatever φ(0) is, meet zero rows of W2.
+    Zero padding of X's columns, of every W's rows and columns and every b
+    changes no real logit: padded inputs meet zero weights, and padded hidden
+    units, whatever φ(0) is, meet zero rows of the next W.
     """
-    return masked_data_loss(forward_fn(params, X, activation), y, n, k) + penalty_fn(params, lam)
+    return masked_data_loss(forward_fn(params, X, activations), y, n, k) + penalty_fn(params, lam)
 
 
-def masked_stages_fn(params, X, y, n, k, activation):
-    """δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 of the padded problem, by autodiff.
+def masked_stages_fn(params, X, y, n, k, activations):
+    """δ_l = ∂J/∂z_l for l = 2..L+1 of the padded problem, by autodiff.
 
-    δ3 is jax.grad of J as a function of the logits; δ2 pulls it back through
-    z3 = φ(z2) W2 + b2 with jax.vjp.
+    Each z_l gets a zero shift added; jax.grad of J with respect to the shifts
+    is every δ_l at once, from one backward pass.
     """
-    z3, head_vjp = jax.vjp(lambda z2: head_fn(params, z2, activation), hidden_fn(params, X))
-    delta3 = jax.grad(masked_data_loss)(z3, y, n, k)
-    (delta2,) = head_vjp(delta3)
-    return {"delta3": delta3, "delta2": delta2}
+    N = X.shape[0]
+    widths = [params[f"W{l}"].shape[1] for l in range(1, len(params) // 2 + 1)]
+    shifts = {l: jnp.zeros((N, w), X.dtype) for l, w in enumerate(widths, start=2)}
+    deltas = jax.grad(lambda s: masked_data_loss(_logits(params, X, activations, s), y, n, k))(shifts)
+    return {f"delta{l}": delta for l, delta in deltas.items()}

@@ -5,18 +5,31 @@ A comparison passes when, for each parameter P,
     ‖candidate − reference‖_F <= atol + rtol · (‖reference‖_F + s_P)      (normwise)
 
 s_P is the size of the terms that rounding errors scale with. The softmax
-gradient δ3 = (a3 − Δ)/N cancels where a3 is nearly one-hot: a3 − Δ may be
-tiny while each of a3 and Δ is of order 1, so any correct implementation
-computes it with an error of a few ulps of 1/N per entry, whatever its size.
-Carried through the backward pass, that error is bounded by u · s_P with
-(max |φ'| <= 1 for sigmoid, tanh and relu; ‖(a3 + Δ)/N‖_F <= sqrt(2/N)):
+gradient δ_{L+1} = (a_{L+1} − Δ)/N cancels where a_{L+1} is nearly one-hot:
+it may be tiny while each of a_{L+1} and Δ is of order 1, so any correct
+implementation computes it with an error of a few ulps of 1/N per entry,
+whatever its size; normwise, u · e_{L+1} with e_{L+1} = ‖(a_{L+1} + Δ)/N‖_F
+<= sqrt(2/N). Each step of the backward recursion δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l)
+carries that error on, multiplied by at most ‖W_l‖_2 (the spectral norm:
+‖E Wᵀ‖_F <= ‖E‖_F ‖W‖_2) and max |φ'| <= 1 (sigmoid 1/4; tanh, relu,
+leaky_relu, softplus 1):
 
-    s_b2 = sqrt(2)               s_W2 = ‖a2‖ sqrt(2/N)
-    s_b1 = sqrt(2) ‖W2‖          s_W1 = ‖X‖ ‖W2‖ sqrt(2/N)
+    e_l = e_{l+1} ‖W_l‖_2                      (the error of δ_l)
+    s_{W_l} = ‖a_l‖ e_{l+1}                    (∂J/∂W_l = a_lᵀ δ_{l+1})
+    s_{b_l} = sqrt(N) e_{l+1}                  (∂J/∂b_l = Σ_i δ_{l+1}[i, :])
 
-with ‖a2‖ <= ‖X‖ ‖W1‖ + sqrt(N) ‖b1‖ (|φ(z)| <= |z| for tanh and relu), and
-<= sqrt(N H) for sigmoid and tanh. Without s_P, two correct float32
-implementations differ by over 1% relative on a nearly one-hot batch.
+with ‖a_1‖ = ‖X‖ and ‖a_{l+1}‖ <= ‖a_l‖ ‖W_l‖_2 + sqrt(N) ‖b_l‖, since
+|φ(z)| <= |z| for tanh, relu and leaky_relu, |φ(z)| <= |z| + log 2 for
+softplus (adding log 2 · sqrt(N H)), and ‖a_{l+1}‖ <= sqrt(N H) for sigmoid
+and tanh, whose values lie in [−1, 1]. For two layers:
+
+    s_b2 = sqrt(2)                  s_W2 = ‖a2‖ sqrt(2/N)
+    s_b1 = sqrt(2) ‖W2‖_2           s_W1 = ‖X‖ ‖W2‖_2 sqrt(2/N)
+
+Without s_P, two correct float32 implementations differ by over 1% relative
+on a nearly one-hot batch. The depth enters only through the product of the
+‖W_l‖_2 above a layer, the size by which the chain rule itself scales that
+layer's gradient.
 
 Large logits add one term: z3 itself is rounded by about u |z3|, which moves
 each a3 entry by that much relative. gradcheck's large-logit cases put the
@@ -68,21 +81,35 @@ def tolerance(dtype):
 
 
 def rounding_scales(params, X, activation):
-    """s_P for each parameter, and for the stages δ3 and δ2 (see the module docstring)."""
-    N, H = X.shape[0], params["W1"].shape[1]
-    norm = {name: float(np.linalg.norm(np.asarray(a, np.float64))) for name, a in (("X", X), *params.items())}
-    a2 = norm["X"] * norm["W1"] + np.sqrt(N) * norm["b1"]
-    if activation in ("sigmoid", "tanh"):
-        a2 = min(a2, np.sqrt(N * H))
-    delta3 = np.sqrt(2 / N)
-    return {
-        "W1": norm["X"] * norm["W2"] * delta3,
-        "b1": np.sqrt(2) * norm["W2"],
-        "W2": a2 * delta3,
-        "b2": np.sqrt(2),
-        "delta3": delta3,
-        "delta2": norm["W2"] * delta3,
-    }
+    """s_P for each parameter W_l, b_l and each stage δ_l (see the module docstring).
+
+    activation: one name for every hidden layer, or one per hidden layer.
+    """
+    L = len(params) // 2
+    activations = (activation,) * (L - 1) if isinstance(activation, str) else tuple(activation)
+    N = X.shape[0]
+
+    def norm(a, order=None):
+        return float(np.linalg.norm(np.asarray(a, np.float64), order))
+
+    spectral = {l: norm(params[f"W{l}"], 2) for l in range(1, L + 1)}
+    a_norm = {1: norm(X)}
+    for l in range(1, L):
+        H = params[f"W{l}"].shape[1]
+        bound = a_norm[l] * spectral[l] + np.sqrt(N) * norm(params[f"b{l}"])
+        if activations[l - 1] == "softplus":
+            bound += np.log(2) * np.sqrt(N * H)
+        if activations[l - 1] in ("sigmoid", "tanh"):
+            bound = min(bound, np.sqrt(N * H))
+        a_norm[l + 1] = bound
+    e = {L + 1: np.sqrt(2 / N)}
+    for l in range(L, 1, -1):
+        e[l] = e[l + 1] * spectral[l]
+    scales = {f"delta{l}": e[l] for l in e}
+    for l in range(1, L + 1):
+        scales[f"W{l}"] = a_norm[l] * e[l + 1]
+        scales[f"b{l}"] = np.sqrt(N) * e[l + 1]
+    return scales
 
 
 def normwise_error(candidate, reference):

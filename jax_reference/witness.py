@@ -2,7 +2,8 @@
 
 import numpy as np
 
-import manual_grad as mg
+from manual_grad.activations import KINKED
+from manual_grad.deep import forward
 from manual_grad.model import unchecked_loss
 from manual_grad.validate import check_loss_inputs
 
@@ -15,28 +16,31 @@ def _checked_float64(params, X, y, lam, activation):
                              np.asarray(X, np.float64), y, lam, activation)
 
 
-def _relu_kink_between(params, X, name, v, h):
-    """True when some z2 = X W1 + b1 changes sign between θ − h v and θ + h v."""
-    if name not in ("W1", "b1"):
+def _kink_between(params, X, activations, name, v, h):
+    """True when some z_l of a relu or leaky_relu layer changes sign between θ − h v and θ + h v."""
+    if not any(a in KINKED for a in activations):
         return False
-    plus = {**params, name: params[name] + h * v}
-    minus = {**params, name: params[name] - h * v}
-    z2 = [X @ p["W1"] + p["b1"] for p in (plus, minus)]
-    return bool(np.any(np.sign(z2[0]) != np.sign(z2[1])))
+    signs = []
+    for p in ({**params, name: params[name] + h * v}, {**params, name: params[name] - h * v}):
+        a, _ = forward(p, X, activations)
+        # z_l = a_{l-1} W_{l-1} + b_{l-1} for each kinked hidden layer l.
+        signs.append([np.sign(a[l - 1] @ p[f"W{l - 1}"] + p[f"b{l - 1}"])
+                      for l in range(2, len(activations) + 2) if activations[l - 2] in KINKED])
+    return any(np.any(plus != minus) for plus, minus in zip(*signs))
 
 
 def directional_derivative(params, X, y, lam, activation, name, v, h=FD_STEP):
     """(J~(θ + h v) − J~(θ − h v)) / 2h, moving only params[name] along v.
 
-    Returns (the estimate, |J~| at θ + h v) or None where a relu kink lies on
-    the segment, since there the loss is not differentiable and FD witnesses nothing.
+    Returns (the estimate, |J~| at θ + h v) or None where a relu or leaky_relu kink lies
+    on the segment, since there the loss is not differentiable and FD witnesses nothing.
     """
     return _directional_derivative(*_checked_float64(params, X, y, lam, activation), name, v, h)
 
 
 def _directional_derivative(params, X, y, lam, activation, name, v, h=FD_STEP):
     """`directional_derivative` for float64 inputs already checked."""
-    if activation == "relu" and _relu_kink_between(params, X, name, v, h):
+    if _kink_between(params, X, activation, name, v, h):
         return None
     J_plus = unchecked_loss({**params, name: params[name] + h * v}, X, y, lam, activation)
     J_minus = unchecked_loss({**params, name: params[name] - h * v}, X, y, lam, activation)
@@ -51,7 +55,7 @@ def check_gradient(gradient, params, X, y, lam, activation, rng, entries=1):
     """
     params, X, y, lam, activation = _checked_float64(params, X, y, lam, activation)
     worst, checks = 0.0, 0
-    for name in mg.PARAM_NAMES:
+    for name in params:
         g = np.asarray(gradient[name], np.float64)
         directions = [rng.standard_normal(g.shape)]
         for flat in rng.choice(g.size, min(entries, g.size), replace=False):
