@@ -12,11 +12,15 @@ PHI = {
     "sigmoid": lambda z: 1 / (1 + np.exp(-np.clip(z, -500, 500))),
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0),
+    "leaky_relu": lambda z: np.where(z >= 0, z, 0.01 * z),
+    "softplus": lambda z: np.logaddexp(z, 0),
 }
 PHI_PRIME = {  # as functions of z
     "sigmoid": lambda z: PHI["sigmoid"](z) * (1 - PHI["sigmoid"](z)),
     "tanh": lambda z: 1 - np.tanh(z) ** 2,
     "relu": lambda z: (z > 0).astype(z.dtype),
+    "leaky_relu": lambda z: np.where(z >= 0, 1, 0.01).astype(z.dtype),
+    "softplus": lambda z: PHI["sigmoid"](z),
 }
 
 

@@ -9,7 +9,8 @@ import pytest
 import manual_grad as mg
 from jax_reference.gradcheck import assert_gradients_agree, check_gradients
 from jax_reference.gradcheck.loader import load
-from jax_reference.gradcheck.plan import LARGE_LOGIT, cases_to_cover, draw_cases, not_covered, requirements
+from jax_reference.gradcheck.plan import (DEFAULT_ACTIVATIONS, LARGE_LOGIT, cases_to_cover, draw_cases, not_covered,
+                                         requirements)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CASES = 30  # ten per activation: λ = 0 and λ > 0, every label set, relu kinks, large logits
@@ -249,14 +250,14 @@ def test_the_first_cases_cover_every_requirement(activations, lams):
 
 
 def test_default_sweep_covers_everything_in_three_cases():
-    assert cases_to_cover(mg.ACTIVATIONS, None) == 3
+    assert cases_to_cover(DEFAULT_ACTIVATIONS, None) == 3
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_large_logits_overflow_an_unshifted_softmax_but_not_the_reference(dtype):
     import jax_reference as jr
 
-    case = next(c for c in draw_cases(3, 0, mg.ACTIVATIONS) if c.large_logits)
+    case = next(c for c in draw_cases(3, 0, DEFAULT_ACTIVATIONS) if c.large_logits)
     params, X, y = case.build(dtype)
     z3 = mg.forward(params, X, case.activation)
     overflow = {np.float64: 709.8, np.float32: 88.8}[dtype]  # log of the largest finite float
@@ -278,7 +279,7 @@ def test_too_few_cases_say_what_they_left_uncovered():
 
     report = check_gradients(mg.grad, cases=1)
     assert report["ok"]
-    assert report["not_covered"] == [need for need in requirements(mg.ACTIVATIONS, None)
+    assert report["not_covered"] == [need for need in requirements(DEFAULT_ACTIVATIONS, None)
                                      if need not in ("activation sigmoid", "λ = 0", "labels all of one class")]
     assert "not covered by 1 case: activation tanh, activation relu, λ > 0" in text(report)
 
@@ -305,3 +306,67 @@ def test_cases_are_reproducible_and_of_distinct_shapes():
     assert {c.activation for c in a} == set(mg.ACTIVATIONS)
     assert any(c.lam == 0 for c in a) and any(c.lam > 0 for c in a)
     assert any(c.kinks for c in a[3:]) and any(c.large_logits for c in a[3:])
+
+
+# Networks of any depth (--depth).
+
+ALL = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_manual_grad_passes_at_depth_four_with_every_activation(dtype):
+    report = assert_gradients_agree(mg.grad, cases=CASES, dtype=dtype, depth=4, activations=ALL, stages=mg.stages)
+    assert list(report["parameters"]) == ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"]
+    assert list(report["stages"]) == ["delta5", "delta4", "delta3", "delta2"]
+    assert report["not_covered"] == [] and report["witness"]["cases_checked"] > 0
+    assert any(len(set(c["activations"])) > 1 for c in report["cases"])  # mixed activations
+
+
+def test_a_slip_deep_in_the_recursion_is_named_and_the_hint_walks_the_layers():
+    report = check_gradients(load_example("deep_phi_for_phi_prime"), cases=CASES, depth=4)
+    for name, p in report["parameters"].items():
+        if name in ("W1", "b1", "W2", "b2"):
+            assert "matches φ(z3) where φ'(z3) belongs in δ3 = (δ4 W3ᵀ) ⊙ φ'(z3)" in p["diagnosis"], name
+        else:
+            assert p["ok"], name
+    assert report["hint"] == "W3, b3, W4, b4 agree, so δ4 is right: look at δ3 = (δ4 W3ᵀ) ⊙ φ'(z3)"
+
+
+def test_a_layer_index_off_by_one_is_named():
+    def shifted(params, X, y, lam, activation):
+        g = mg.grad(params, X, y, lam, activation)
+        return {**g, "W2": g["W3"], "W3": g["W2"]}
+
+    report = check_gradients(shifted, cases=6, depth=3)
+    assert "has W3's shape and values: W2 and W3 look swapped (a layer index off by one?)" in \
+        report["parameters"]["W2"]["diagnosis"]
+
+
+def test_phi_prime_at_the_wrong_layer_is_located_in_the_layers_it_mixes():
+    report = check_gradients(load_example("deep_phi_prime_wrong_layer"), cases=6, depth=4)
+    failure = report["failures"][0]
+    assert failure["kind"] == "raised" and "could not be broadcast" in failure["message"]
+    assert "in this case's terms (N, H4) of z4 met (N, K) of z5" in failure["message"]
+
+
+def test_the_leaky_relu_convention_at_its_kink_is_named():
+    backward = load(f"{EXAMPLES}/deep_learner.py:backward")[0]
+
+    def leaky_prime_zero_at_zero(params, X, y, lam, activation):
+        def step(l, delta, z, a, phi):
+            if phi[l] == "leaky_relu":
+                return (delta @ params[f"W{l}"].T) * np.where(z[l] > 0, 1, 0.01)  # jax.nn.leaky_relu: 1 at 0
+            return (delta @ params[f"W{l}"].T) * mg.activations.TABLE[phi[l]][1](a[l])
+
+        return backward(params, X, y, lam, activation, step)
+
+    report = check_gradients(leaky_prime_zero_at_zero, cases=CASES, depth=3, activations=["tanh", "leaky_relu"])
+    diagnosis = report["parameters"]["b1"]["diagnosis"]
+    assert "wrong only where z has exact zeros (leaky_relu kinks): jax.nn.leaky_relu takes φ'(0) = 1" in diagnosis
+
+
+def test_deep_cases_cover_every_activation_kink_and_depth():
+    cases = draw_cases(40, 3, ALL, depth=5)
+    assert all(c.L == 5 and len(set(c.widths)) == 6 for c in cases)
+    assert not_covered(cases[:cases_to_cover(ALL, None)], ALL, None, 5) == []
+    assert "leaky_relu with exact zeros in z" in requirements(ALL, None, 5)

@@ -4,12 +4,10 @@ import numbers
 
 import numpy as np
 
-import manual_grad as mg
-
 from . import report as reports
 from .isolation import InProcess, Isolated
 from .loader import split
-from .plan import activations_arg, draw_cases, lams_arg
+from .plan import DEFAULT_ACTIVATIONS, activations_arg, depth_arg, draw_cases, lams_arg
 from .render import text
 from .sweep import run_case
 
@@ -23,7 +21,8 @@ def check_gradients(candidate, *, name=None, **sweep_args):
 
     Args:
       candidate: a function with the signature of `manual_grad.grad`,
-        candidate(params, X, y, lam, activation) -> {"W1", "b1", "W2", "b2"},
+        candidate(params, X, y, lam, activation) -> {"W1", "b1", "W2", "b2"}
+        (W1, b1, …, WL, bL for depth L; activation is then one name or one per hidden layer),
         called in this process; or a spec "path/to/file.py:function" or
         "package.module:function", called in a worker process of its own,
         where an exit, a crash or a hang cannot take the caller down with it.
@@ -32,9 +31,11 @@ def check_gradients(candidate, *, name=None, **sweep_args):
         and large logits.
       seed: the sweep's seed, an integer >= 0; the same seed gives the same cases.
       dtype: float64 or float32; the candidate gets arrays of this dtype.
-      activations: an activation name, or several, to cycle through.
+      activations: an activation name, or several, to cycle through (default the
+        seed's sigmoid, tanh and relu; deeper networks mix them, one per layer).
       lams: a λ value, or several, to cycle through; None alternates 0 and random λ > 0.
-      stages: `stages(params, X, y, activation) -> {"delta3", "delta2"}` to check
+      depth: L, the number of weight layers of the networks drawn (2, the seed's, by default).
+      stages: `stages(params, X, y, activation) -> {"delta3", "delta2"}` (delta{L+1} … delta2) to check
         the chain rule's intermediate quantities too; with a spec candidate, True
         takes the `stages` function of the candidate's module.
       timeout: seconds one call may take, for a spec candidate (a function
@@ -85,8 +86,8 @@ def runner_for(candidate, stages, timeout):
     return InProcess(functions)
 
 
-def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activations=mg.ACTIVATIONS,
-          lams=None, stages=None, timeout=DEFAULT_TIMEOUT, progress=None, runner=None):
+def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activations=DEFAULT_ACTIVATIONS,
+          lams=None, depth=2, stages=None, timeout=DEFAULT_TIMEOUT, progress=None, runner=None):
     """The sweep behind `check_gradients`: (a `CaseResult` per case, the candidate's output tallies,
     the sweep's configuration as `report.build` takes it).
 
@@ -94,15 +95,15 @@ def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activatio
     report a candidate that cannot be loaded before any case runs).
     """
     check_sweep_args(cases, seed, dtype, timeout)
-    activations, lams = activations_arg(activations), lams_arg(lams)
-    drawn = draw_cases(cases, seed, activations, lams)
+    activations, lams, depth = activations_arg(activations), lams_arg(lams), depth_arg(depth)
+    drawn = draw_cases(cases, seed, activations, lams, depth)
     runner = runner or runner_for(candidate, stages, timeout)
     try:
         results = [run_case(case, runner, dtype, bool(stages)) for case in (progress(drawn) if progress else drawn)]
     finally:
         runner.close()
     config = {"dtype": np.dtype(dtype), "seed": seed, "checked_stages": bool(stages), "activations": activations,
-              "lams": lams}
+              "lams": lams, "depth": depth}
     return results, runner.output, config
 
 

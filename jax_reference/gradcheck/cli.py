@@ -22,6 +22,8 @@ import manual_grad as mg
 
 from .loader import LoadError, check_form, split
 
+from .plan import DEFAULT_ACTIVATIONS, MAX_DEPTH
+
 DEFAULT_CASES = 200  # as check.DEFAULT_CASES, which imports JAX
 DEFAULT_TIMEOUT = 20.0  # as check.DEFAULT_TIMEOUT
 
@@ -43,6 +45,13 @@ def _integer(minimum):
         return value
 
     return parse
+
+
+def _depth(text):
+    value = _integer(2)(text)
+    if value > MAX_DEPTH:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_DEPTH} layers (their widths must differ), got {value}")
+    return value
 
 
 def _seconds(text):
@@ -78,7 +87,9 @@ def parser():
     p.add_argument("--seed", type=_integer(0), default=0, help="seed of the sweep, an integer >= 0 (default 0)")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.add_argument("--activation", choices=mg.ACTIVATIONS, action="append", dest="activations",
-                   help="check only this activation (repeat for several; default all)")
+                   help="use this activation (repeat for several; default the seed's sigmoid, tanh and relu)")
+    p.add_argument("--depth", type=_depth, default=2, metavar="L",
+                   help="networks of L weight layers, W1, b1, …, WL, bL, with mixed activations (default 2)")
     p.add_argument("--lam", type=_lam, action="append", dest="lams",
                    help="a λ value to use (repeat for several; default: 0 and random λ > 0)")
     p.add_argument("--stages", action="store_true",
@@ -208,7 +219,8 @@ def _run(args):
     from .check import sweep
 
     results, output, config = sweep(args.candidate, cases=args.cases, seed=args.seed, dtype=args.dtype,
-                                    activations=args.activations or mg.ACTIVATIONS, lams=args.lams,
+                                    activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
+                                    depth=args.depth,
                                     stages=args.stages, timeout=args.timeout, progress=_progress(args.quiet),
                                     runner=runner)
     built = report.build(results, output=output, candidate_name=args.candidate, **config)

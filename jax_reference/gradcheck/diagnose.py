@@ -12,17 +12,24 @@ candidate raised, exited, crashed, timed out or returned a non-dict) are
 reported once for the whole report, not here.
 """
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
 from jax_reference.tolerances import agrees, tolerance
+from manual_grad.activations import KINKED
+from manual_grad.validate import width_names
 
 from . import slips
 
-EXPECTED_SHAPES = {"W1": "(D, H)", "b1": "(H,)", "W2": "(H, K)", "b2": "(K,)", "delta3": "(N, K)", "delta2": "(N, H)"}
-PRIME = {"sigmoid": "a2 (1 − a2)", "tanh": "1 − a2²", "relu": "1 where z2 > 0, else 0"}
+# φ' of each activation, written through a = φ(z) where it helps.
+PRIME = {"sigmoid": "{a} (1 − {a})", "tanh": "1 − {a}²", "relu": "1 where {z} > 0, else 0",
+         "leaky_relu": "1 where {z} >= 0, else 0.01", "softplus": "1 − e^−{a}, the sigmoid of {z}"}
+# The derivative at the kink, as the JAX function the reference uses takes it.
+KINK_WORDS = {"relu": "jax.nn.relu takes φ'(0) = 0, so use {z} > 0, not {z} >= 0",
+              "leaky_relu": "jax.nn.leaky_relu takes φ'(0) = 1, so use {z} >= 0, not {z} > 0"}
 # A fit "explains" a candidate when its residual is within this many comparison tolerances.
 FIT_SLACK = 100
 # Laws a coefficient may follow across cases, simplest first: (name, law(N, K)).
@@ -140,16 +147,29 @@ def _matches(g, target, rtol):
     return g.shape == target.shape and np.linalg.norm(g - target) <= FIT_SLACK * rtol * np.linalg.norm(target)
 
 
+def expected_shape(name, case):
+    """(the shape in symbols, e.g. "(H, K)", the sizes in this case) of a parameter W_l, b_l or stage delta_l."""
+    names = width_names(case.L)
+    l = int(re.sub(r"\D", "", name))
+    if name.startswith("W"):
+        symbols, sizes = (names[l - 1], names[l]), (case.widths[l - 1], case.widths[l])
+    elif name.startswith("b"):
+        symbols, sizes = (names[l],), (case.widths[l],)
+    else:  # δ_l = ∂J/∂z_l, z_l of width widths[l − 1]
+        symbols, sizes = ("N", names[l - 1]), (case.N, case.widths[l - 1])
+    return "(" + ", ".join(symbols) + ("," if len(symbols) == 1 else "") + ")", sizes
+
+
 def _shape_words(name, r, comparison):
     case, got = r.case, tuple(comparison.shape)
-    dims = {"N": case.N, "D": case.D, "H": case.H, "K": case.K}
-    expected = EXPECTED_SHAPES[name]
-    sizes = tuple(dims[s] for s in expected.strip("(,)").replace(" ", "").split(",") if s)
+    expected, sizes = expected_shape(name, case)
     where = f"returned shape {got}, expected {expected} = {sizes}"
     candidate = r.arrays["candidate"].get(name)
     for other, reference in r.arrays["reference"].items():
         if other != name and candidate is not None and _matches(candidate.astype(np.float64), reference, 1e-6):
-            return Diagnosis(f"has {other}'s shape and values: {name} and {other} look swapped ({where})", "swapped")
+            off_by_one = case.L > 2 and name[0] == other[0] and abs(int(name[1:]) - int(other[1:])) == 1
+            return Diagnosis(f"has {other}'s shape and values: {name} and {other} look swapped"
+                             + (" (a layer index off by one?)" if off_by_one else "") + f" ({where})", "swapped")
     if len(got) == 2 and got == sizes[::-1] and len(sizes) == 2:
         return Diagnosis(f"transposed: {where}", "transposed")
     if len(sizes) == 1 and got == (case.N, sizes[0]):
@@ -226,7 +246,7 @@ def _value_words(name, failing, results, dtype, kind):
             for other, reference in r.arrays["reference"].items():
                 if other != name and _matches(g, reference, rtol):
                     return Diagnosis(f"has {other}'s values: {name} and {other} look swapped", "swapped")
-        for family in (slips.delta3_slips, slips.delta2_slips):
+        for family in (slips.top_slips, slips.layer_slips):
             matched = None
             for r in failing:
                 g, _ = candidate_and_data_part(r)
@@ -236,11 +256,11 @@ def _value_words(name, failing, results, dtype, kind):
                 return Diagnosis(f"matches {sorted(matched)[0]}", "slip")
 
         def same_as(r, activation):
-            return _matches(candidate_and_data_part(r)[0], slips.other_activations(r)[activation][name], rtol)
+            return _matches(candidate_and_data_part(r)[0], slips.one_activation(r)[activation][name], rtol)
 
-        for activation in ("sigmoid", "tanh", "relu"):
-            if all(r.case.activation != activation and same_as(r, activation) for r in failing) and \
-                    all(r.parameters[name].ok for r in results if r.case.activation == activation):
+        for activation in PRIME:
+            if all(set(r.case.activations) != {activation} and same_as(r, activation) for r in failing) and \
+                    all(r.parameters[name].ok for r in results if set(r.case.activations) == {activation}):
                 return Diagnosis(f"matches the {activation} network whatever the activation", "ignored activation",
                                  f"the activation argument looks ignored: the candidate computes the {activation} "
                                  "network for every activation")
@@ -248,13 +268,20 @@ def _value_words(name, failing, results, dtype, kind):
     def ok(r):
         return getattr(r, kind)[name].ok
 
+    two_layers = results[0].case.L == 2
+    z, a = ("z2", "a2") if two_layers else ("z", "a")
     if _only_when(failing, results, ok, lambda r: r.case.kinks) == [True]:
-        return Diagnosis("wrong only where z2 has exact zeros (relu kinks): jax.nn.relu takes φ'(0) = 0, so use "
-                         "z2 > 0, not z2 >= 0", "kinks")
-    bad = _only_when(failing, results, ok, lambda r: r.case.activation)
-    if bad:
-        return Diagnosis(f"wrong only with activation {' and '.join(bad)}: check its derivative φ'(z2) ("
-                         + "; ".join(f"{a}: {PRIME[a]}" for a in bad) + ")", "activation")
+        kinked = sorted({act for r in failing for act in r.case.activations if act in KINKED})
+        return Diagnosis(f"wrong only where {z} has exact zeros ({' and '.join(kinked)} kinks): "
+                         + "; ".join(KINK_WORDS[act].format(z=z) for act in kinked), "kinks")
+    # The activations seen only where the parameter is wrong, when every failing case has one of them.
+    bad = {act for r in failing for act in r.case.activations} - \
+        {act for r in results if ok(r) for act in r.case.activations}
+    if bad and all(bad & set(r.case.activations) for r in failing):
+        bad = [act for act in PRIME if act in bad]
+        where = f"activation {' and '.join(bad)}" if two_layers else f"networks with a {' or '.join(bad)} layer"
+        return Diagnosis(f"wrong only with {where}: check its derivative φ'({z}) ("
+                         + "; ".join(f"{act}: {PRIME[act].format(a=a, z=z)}" for act in bad) + ")", "activation")
     if _only_when(failing, results, ok, lambda r: r.case.large_logits) == [True]:
         return Diagnosis("wrong only with large logits: look at how the softmax is computed", "large logits")
     bad = _only_when(failing, results, ok, lambda r: r.case.lam > 0)
@@ -308,20 +335,35 @@ def diagnose(name, results, dtype, kind="parameters"):
     return diagnosis
 
 
-# Chain-rule hints: where to look, from which parameters are wrong in their values.
-_HINTS = {
-    frozenset({"W1", "b1", "W2", "b2"}): "every parameter is wrong: start with δ3 = ∂J/∂z3 = (a3 − Δ)/N, which all of them share",
-    frozenset({"W1", "b1"}): "W2 and b2 agree, so δ3 is right: look at δ2 = (δ3 W2ᵀ) ⊙ φ'(z2)",
-    frozenset({"W1"}): "b1 agrees, so δ2 is right: look at ∂J/∂W1 = Xᵀ δ2 (and its penalty 2λW1)",
-    frozenset({"b1"}): "W1 agrees, so δ2 is right: look at ∂J/∂b1 = Σ_i δ2[i, :]",
-    frozenset({"W2"}): "b2 agrees, so δ3 is right: look at ∂J/∂W2 = a2ᵀ δ3 (and its penalty 2λW2)",
-    frozenset({"b2"}): "W2 agrees, so δ3 is right: look at ∂J/∂b2 = Σ_i δ3[i, :]",
-}
 # Failures the chain rule cannot locate: they are about what came back, not about its values.
 _NO_CHAIN_RULE = {"no result", "missing", "not an array", "dtype", "swapped", "ignored activation"}
 
 
-def hint(diagnoses, wrong_in_data):
+def _listed(names):
+    return " and ".join(names) if len(names) == 2 else ", ".join(names)
+
+
+def chain_rule_hint(wrong, L):
+    """Where to look, from which parameters are wrong: δ_{l+1} is right when W_l and b_l agree, and the
+    recursion δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l) walks down from the softmax."""
+    if not wrong:
+        return None
+    if len(wrong) == 2 * L:
+        return f"every parameter is wrong: start with δ{L + 1} = ∂J/∂z{L + 1} = (a{L + 1} − Δ)/N, which all of them share"
+    m = max(int(name[1:]) for name in wrong)  # the highest layer with a wrong parameter
+    above = [f"{kind}{l}" for l in range(m + 1, L + 1) for kind in "Wb"]
+    a_m = "X" if m == 1 else f"a{m}"
+    if wrong == {f"W{m}"}:
+        return f"b{m} agrees, so δ{m + 1} is right: look at ∂J/∂W{m} = {a_m}ᵀ δ{m + 1} (and its penalty 2λW{m})"
+    if wrong == {f"b{m}"}:
+        return f"W{m} agrees, so δ{m + 1} is right: look at ∂J/∂b{m} = Σ_i δ{m + 1}[i, :]"
+    if {f"W{m}", f"b{m}"} <= wrong and above:
+        return (f"{_listed(above)} agree, so δ{m + 2} is right: look at δ{m + 1} = (δ{m + 2} W{m + 1}ᵀ) ⊙ "
+                f"φ'(z{m + 1})")
+    return None
+
+
+def hint(diagnoses, wrong_in_data, L):
     """One line on where to look: the same cause named for every parameter, or the chain rule.
 
     diagnoses: name -> Diagnosis; wrong_in_data: the parameters wrong in cases with λ = 0.
@@ -332,4 +374,4 @@ def hint(diagnoses, wrong_in_data):
         return "; ".join(causes)
     if any(d.kind in _NO_CHAIN_RULE for d in wrong.values()):
         return None
-    return _HINTS.get(frozenset(wrong_in_data))
+    return chain_rule_hint(set(wrong_in_data), L)

@@ -7,8 +7,6 @@ to be largest.
 
 import xml.etree.ElementTree as ET
 
-import manual_grad as mg
-
 
 def _number(x):
     if x is None:
@@ -45,8 +43,8 @@ def failure_lines(report):
             continue
         line = f"FAIL: {who} {f['message']} {_in_cases(f['cases'], total)}"
         if f["kind"] == "returned":
-            line += f"; expected a dict with keys {', '.join(mg.PARAM_NAMES)}" if f["function"] == "grad" else \
-                "; expected a dict with keys delta3, delta2"
+            keys = report["parameters"] if f["function"] == "grad" else report["stages"]
+            line += f"; expected a dict with keys {', '.join(keys)}"
         lines.append(line + ("" if len(f["cases"]) == total else f" (first: {f['first_case']})"))
     return lines
 
@@ -65,9 +63,10 @@ def text(report):
     """A table a person reads on the terminal."""
     c = report["config"]
     lams = [case["lam"] for case in report["cases"]]
+    depth = "" if c["depth"] == 2 else f", {c['depth']} weight layers"
     lines = [
         f"gradcheck: {report['candidate']} against jax.grad of jax_reference.loss",
-        f"{c['cases']} cases, {c['dtype']} (rtol {c['tolerance']['rtol']:g}), seed {c['seed']}, activations "
+        f"{c['cases']} cases{depth}, {c['dtype']} (rtol {c['tolerance']['rtol']:g}), seed {c['seed']}, activations "
         f"{', '.join(c['activations'])}, λ = 0 in {sum(lam == 0 for lam in lams)}, λ > 0 in {sum(lam > 0 for lam in lams)}",
         "",
     ]
@@ -100,7 +99,7 @@ def text(report):
         verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of ‖g‖ + |J~|, tolerance "
                    f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
     lines.append(f"witness: finite differences {verdict}"
-                 + (f"; {_plural(w['cases_skipped'], 'case')} at relu kinks skipped)" if w["cases_skipped"] else ")"))
+                 + (f"; {_plural(w['cases_skipped'], 'case')} at kinks skipped)" if w["cases_skipped"] else ")"))
     if not w["ok"]:
         lines.append("FAIL: the reference itself disagrees with finite differences; its verdicts cannot be trusted")
     lines.append("OK: the candidate agrees with autodiff" if report["ok"] else "FAIL: the candidate is wrong")

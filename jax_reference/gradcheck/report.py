@@ -9,8 +9,8 @@ import re
 
 import numpy as np
 
-import manual_grad as mg
 from jax_reference.tolerances import FD_RTOL, tolerance
+from manual_grad.validate import width_names
 
 from .diagnose import diagnose, hint
 from .plan import cases_to_cover, not_covered
@@ -56,6 +56,26 @@ def _plain(value):
     return value
 
 
+_SHAPES = re.compile(r"shapes? ((?:\(\d+,\s*\d+\)\s*)+)")
+
+
+def _in_layers(message, case):
+    """A broadcast error's 2-D shapes in the case's symbols, so that a learner sees which layers met:
+    '(28,2) (28,18)' of widths 9-15-10-2-18 is (N, H4) and (N, K), the widths of z4 and z5."""
+    found = _SHAPES.search(message)
+    if not found:
+        return message
+    names = width_names(case.L)
+    where = {w: (names[j], "X" if j == 0 else f"z{j + 1}") for j, w in enumerate(case.widths)}
+    terms = []
+    for rows, cols in re.findall(r"\((\d+),\s*(\d+)\)", found.group(1)):
+        if int(cols) not in where:
+            return message
+        symbol, owner = where[int(cols)]
+        terms.append(f"({'N' if int(rows) == case.N else rows}, {symbol}) of {owner}")
+    return f"{message}; in this case's terms {' met '.join(terms)}"
+
+
 def _failures(results):
     """The candidate's failed calls, each kind of failure once (messages that differ only in their numbers,
     such as shapes, are one kind), with the first message and the cases it happened in."""
@@ -64,22 +84,24 @@ def _failures(results):
         for what, failure in (("grad", r.failure), ("stages", r.stage_failure)):
             if failure:
                 key = (what, failure["kind"], re.sub(r"\d+", "#", failure["message"]))
-                groups.setdefault(key, (failure["message"], []))[1].append(r.case)
+                groups.setdefault(key, (_in_layers(failure["message"], r.case), []))[1].append(r.case)
     return [{"function": what, "kind": kind, "message": message, "cases": [c.index for c in cases],
              "first_case": cases[0].describe()} for (what, kind, _), (message, cases) in groups.items()]
 
 
-def build(results, *, output, candidate_name, dtype, seed, checked_stages, activations, lams):
+def build(results, *, output, candidate_name, dtype, seed, checked_stages, activations, lams, depth=2):
     """The whole report as a JSON-ready dict."""
-    pairs = {name: _summary(name, results, dtype, "parameters") for name in mg.PARAM_NAMES}
+    names = list(results[0].parameters)
+    pairs = {name: _summary(name, results, dtype, "parameters") for name in names}
     parameters = {name: summary for name, (summary, _) in pairs.items()}
     stages = {}
     if checked_stages:
-        stages = {name: _summary(name, results, dtype, "stages")[0] for name in ("delta3", "delta2")}
+        stages = {name: _summary(name, results, dtype, "stages")[0] for name in results[0].stages}
     witnessed = [r for r in results if r.witness_ok is not None]
     witness = {
         "ok": all(r.witness_ok for r in witnessed),
         "what": "central finite differences of manual_grad.loss in float64 against jax.grad of the reference",
+        "kinks": "cases with exact zeros at a relu or leaky_relu kink are skipped: the loss has no derivative there",
         "tolerance": FD_RTOL,
         "cases_checked": len(witnessed),
         "cases_skipped": len(results) - len(witnessed),
@@ -90,7 +112,7 @@ def build(results, *, output, candidate_name, dtype, seed, checked_stages, activ
     modified = sorted({m for r in results for m in r.modified_inputs})
     # The chain-rule hint is about the data term: judge it by the λ = 0 cases where there are some.
     data_cases = [r for r in results if r.case.lam == 0] or results
-    wrong_in_data = [name for name in mg.PARAM_NAMES if any(not r.parameters[name].ok for r in data_cases)]
+    wrong_in_data = [name for name in names if any(not r.parameters[name].ok for r in data_cases)]
     complete = not failures
     ok = (complete and all(p["ok"] for p in parameters.values()) and not extra_keys and not modified
           and witness["ok"] and all(s["ok"] for s in stages.values()))
@@ -99,15 +121,15 @@ def build(results, *, output, candidate_name, dtype, seed, checked_stages, activ
         "ok": ok,
         "complete": complete,
         "candidate": candidate_name,
-        "config": {"cases": len(results), "seed": seed, "dtype": np.dtype(dtype).name,
+        "config": {"cases": len(results), "seed": seed, "dtype": np.dtype(dtype).name, "depth": depth,
                    "activations": list(activations), "lams": "0 and random λ > 0" if lams is None else lams,
                    "tolerance": {"rtol": tol.rtol, "atol": tol.atol},
                    "cases_to_cover": cases_to_cover(activations, lams)},
-        "not_covered": not_covered([r.case for r in results], activations, lams),
+        "not_covered": not_covered([r.case for r in results], activations, lams, depth),
         "parameters": parameters,
         "stages": stages,
         "failures": failures,
-        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data),
+        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data, depth),
         "extra_keys": extra_keys,
         "modified_inputs": modified,
         "witness": witness,

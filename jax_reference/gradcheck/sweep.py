@@ -5,7 +5,6 @@ from dataclasses import dataclass
 import numpy as np
 
 import jax_reference as jr
-import manual_grad as mg
 from jax_reference import witness
 from jax_reference.tolerances import agrees, normwise_error, reported_error, rounding_scales, tolerance
 
@@ -86,7 +85,7 @@ class CaseResult:
 
     def to_json(self):
         return {
-            **vars(self.case),
+            **self.case.to_json(),
             "ok": self.ok,
             "failure": self.failure,
             "extra_keys": self.extra_keys,
@@ -127,7 +126,7 @@ def run_case(case, runner, dtype, check_stages=False):
 
     outcome = runner.receive()
     parameters = _compare_all(outcome, reference, dtype, scales)
-    extra_keys = [] if outcome.failure else sorted(k for k in outcome.value if k not in mg.PARAM_NAMES)
+    extra_keys = [] if outcome.failure else sorted(k for k in outcome.value if k not in params)
     stages, stage_outcome = {}, None
     if check_stages:
         stage_outcome = runner.receive()
