@@ -1,13 +1,15 @@
 """How closely manual_grad agrees with jax.grad, measured: the worst case per dtype and parameter.
 
-    python -m benchmarks.agreement [--cases N] [--seed S] [--large-logits]
+    python -m benchmarks.agreement [--cases N] [--seed S] [--large-logits] [--deep]
 
 Draws random cases like the test suite's (N, D, H, K in 1..32, weights at 0.3×
 to 3× their usual scale, λ from 0 to 1e3, every activation and label set) and
 prints, per dtype and parameter, the worst normwise relative error
 ‖mg − jr‖ / ‖jr‖ and the worst fraction of the tolerance-table bound used.
 With --large-logits, every logit is shifted as in gradcheck's large-logit
-cases (largest logit 1000 in float64, 100 in float32).
+cases (largest logit 1000 in float64, 100 in float32). With --deep, networks
+of 2 to 6 weight layers, every width in 1..32 and a random mix of all five
+activations, one per hidden layer.
 """
 
 import argparse
@@ -26,6 +28,7 @@ def main(argv=None):
     p.add_argument("--cases", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--large-logits", action="store_true")
+    p.add_argument("--deep", action="store_true")
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     worst = {}
@@ -33,6 +36,9 @@ def main(argv=None):
         dtype = (np.float64, np.float32)[i % 2]
         N, D, H, K = (int(n) for n in rng.integers(1, 33, 4))
         activation = mg.ACTIVATIONS[i // 2 % 3]
+        if args.deep:
+            H = [int(h) for h in rng.integers(1, 33, rng.integers(1, 6))]
+            activation = tuple(str(a) for a in rng.choice(mg.ACTIVATIONS, len(H)))
         lam = (0.0, 1e-9, 0.1, 1e3)[rng.integers(4)]
         params, X, y = make_case(rng, N, D, H, K, label_set=LABEL_SETS[rng.integers(4)],
                                  scale=(0.3, 1.0, 3.0)[rng.integers(3)])
@@ -41,13 +47,14 @@ def main(argv=None):
         params, X = {k: v.astype(dtype) for k, v in params.items()}, X.astype(dtype)
         g, g_ref = mg.grad(params, X, y, lam, activation), jr.grad(params, X, y, lam, activation)
         scales, tol = rounding_scales(params, X, activation), tolerance(dtype)
-        for name in mg.PARAM_NAMES:
+        for name in params:
             diff, rel = normwise_error(g[name], g_ref[name])
             used = diff / (tol.atol + tol.rtol * (np.linalg.norm(g_ref[name].astype(np.float64)) + scales[name]))
-            key = (np.dtype(dtype).name, name)
+            key = (np.dtype(dtype).name, name if not args.deep else name[0] + "_l")
             old_rel, old_used = worst.get(key, (0.0, 0.0))
             worst[key] = (max(old_rel, rel if np.isfinite(rel) else 0.0), max(old_used, used))
-    print(f"{args.cases} random cases, seed {args.seed}{', large logits' * args.large_logits}\n")
+    print(f"{args.cases} random cases, seed {args.seed}{', large logits' * args.large_logits}"
+          f"{', depth 2 to 6, mixed activations' * args.deep}\n")
     print("| dtype | parameter | worst ‖mg − jr‖ / ‖jr‖ | worst fraction of the tolerance used |")
     print("| --- | --- | --- | --- |")
     for (dtype, name), (rel, used) in sorted(worst.items()):
