@@ -23,6 +23,8 @@ import numpy as np
 from .activations import LEAKY_SLOPE
 
 _WORKERS = os.cpu_count() or 1
+# One (rows, widest layer) block of the forward and backward passes fits in this many bytes.
+BLOCK_BYTES = 8 << 20
 # Below this many elements a thread hand-off costs more than the work it shares.
 _PARALLEL_MIN = 1 << 16
 _pools = {}
@@ -105,13 +107,15 @@ TIMES_PHI_PRIME = {"sigmoid": _sigmoid_prime_, "tanh": _tanh_prime_, "relu": _re
                    "leaky_relu": _leaky_relu_prime_, "softplus": _softplus_prime_}
 
 
-def value_and_grad(params, X, y, lam, activations):
-    """(J~, grads) for checked inputs; see `model._backward` and `deep.backward` for the derivation."""
-    L, N = len(activations) + 1, X.shape[0]
-    W = {l: params[f"W{l}"] for l in range(1, L + 1)}
-    b = {l: params[f"b{l}"] for l in range(1, L + 1)}
-    rows = np.arange(N)
+def block_rows(params, X, budget=None):
+    """Rows per block: as many as keep one (rows, widest layer) array within `budget` bytes (BLOCK_BYTES)."""
+    widest = max(w.shape[1] for name, w in params.items() if name.startswith("W"))
+    return max(1, (budget or BLOCK_BYTES) // (widest * X.dtype.itemsize))
 
+
+def _block(W, b, X, y, N, activations, grads):
+    """One block of rows: its share of N·J (without the penalty), its gradients added into `grads`."""
+    L, rows = len(W), np.arange(X.shape[0])
     a = {1: X}
     for l in range(1, L):
         a[l + 1] = a[l] @ W[l]  # z_{l+1} without b_l: the buffer that becomes a_{l+1}
@@ -122,22 +126,47 @@ def value_and_grad(params, X, y, lam, activations):
 
         _by_rows(activate, a[l + 1])
     z_out = a[L] @ W[L]
-    z_out += b[L]  # z_{L+1}, (N, K)
+    z_out += b[L]  # z_{L+1}, (rows, K)
 
     log_a = z_out
     log_a -= z_out.max(axis=1, keepdims=True)  # max-shifted: log-softmax is shift-invariant
     log_a -= np.log(np.exp(log_a).sum(axis=1, keepdims=True))
-    J = -np.mean(log_a[rows, y]) + lam * sum(np.vdot(w, w) for w in W.values())
+    nll = -float(np.sum(log_a[rows, y], dtype=np.float64))
 
     delta = np.exp(log_a)  # a_{L+1} = exp(log a_{L+1}), as the derivation writes it
     delta[rows, y] -= 1  # a_{L+1} − Δ
-    delta /= N  # δ_{L+1} = (a_{L+1} − Δ) / N
-    grads = {}
+    delta /= N  # δ_{L+1} = (a_{L+1} − Δ) / N, N the whole batch's
     for l in range(L, 0, -1):
-        grads[f"W{l}"] = a[l].T @ delta  # a_lᵀ δ_{l+1}
-        grads[f"b{l}"] = delta.sum(axis=0)
+        _add(grads, f"W{l}", a[l].T @ delta)  # a_lᵀ δ_{l+1}
+        _add(grads, f"b{l}", delta.sum(axis=0))
         if l > 1:
             delta = delta @ W[l].T  # a new buffer; δ_{l+1}'s is freed
             _by_rows(TIMES_PHI_PRIME[activations[l - 2]], delta, a.pop(l))  # δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l)
+    return nll
+
+
+def _add(grads, name, term):
+    if name in grads:
+        grads[name] += term
+    else:
+        grads[name] = term
+
+
+def value_and_grad(params, X, y, lam, activations, rows=None):
+    """(J~, grads) for checked inputs; see `model._backward` and `deep.backward` for the derivation.
+
+    X is taken `rows` rows at a time (default `block_rows`), the gradients summed over the blocks, so that
+    the working memory is a few (rows, widest layer) arrays whatever N is: X may be a np.memmap larger
+    than memory.
+    """
+    L, N = len(activations) + 1, X.shape[0]
+    W = {l: params[f"W{l}"] for l in range(1, L + 1)}
+    b = {l: params[f"b{l}"] for l in range(1, L + 1)}
+    rows = rows or block_rows(params, X)
+    grads, nll = {}, 0.0
+    for start in range(0, N, rows):
+        nll += _block(W, b, X[start:start + rows], y[start:start + rows], N, activations, grads)
+    for l in range(1, L + 1):
         grads[f"W{l}"] += 2 * lam * W[l]
+    J = X.dtype.type(nll / N) + lam * sum(np.vdot(w, w) for w in W.values())
     return J, {name: grads[name] for name in params}

@@ -1,11 +1,13 @@
 """manual_grad agrees with jax.grad of the JAX reference, for J and J~ separately."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import jax_reference as jr
 import manual_grad as mg
+from jax_reference.cases import make_case
 from jax_reference.tolerances import agrees, normwise_error, rounding_scales, tolerance
 
 from .strategies import cases, deep_cases, positive_lams
@@ -156,3 +158,24 @@ def test_the_recursion_at_two_layers_is_the_two_layer_derivation(case):
     assert list(deltas) == list(deltas_deep) == ["delta3", "delta2"]
     for name in deltas:
         assert agrees(deltas[name], deltas_deep[name], X.dtype, scales[name]), name
+
+
+# The streamed fast path, held to the line-by-line derivation where blocks begin and end.
+
+BLOCK = 16
+
+
+@pytest.mark.parametrize("N", [BLOCK - 1, BLOCK, BLOCK + 1, 5, 3 * BLOCK, 3 * BLOCK + 2])
+@pytest.mark.parametrize("hidden", [7, (7, 4)], ids=["two layers", "three layers"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocks_of_rows_add_up_to_the_derivation(N, hidden, dtype):
+    from manual_grad import fast
+    from manual_grad.validate import check_loss_inputs
+
+    params, X, y = make_case(np.random.default_rng(N), N, 5, hidden, 3, dtype=dtype)
+    activation = "tanh" if isinstance(hidden, int) else ("relu", "softplus")
+    case = (params, X, y, 0.2, activation)
+    J, g = fast.value_and_grad(*check_loss_inputs(*case), rows=BLOCK)
+    J_ref, g_ref, _ = mg.deep.backward(*check_loss_inputs(*case))
+    assert J.dtype == X.dtype and agrees(J, J_ref, X.dtype), (J, J_ref)
+    assert_agree(g, g_ref, case, f"blocks of {BLOCK} rows, N = {N}")
