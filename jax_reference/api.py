@@ -7,6 +7,8 @@ and mix of activations (they are passed as traced codes, see model.CODES). float
 Results come back as NumPy arrays of the input dtype.
 """
 
+import functools
+
 import jax
 import numpy as np
 
@@ -15,11 +17,26 @@ from manual_grad.validate import check_forward_inputs, check_loss_inputs
 from .model import CODES, forward_fn, masked_loss_fn, masked_stages_fn
 
 MIN_BUCKET = 32
+# Above this size, a power of two would waste up to half of a padded dimension: buckets get finer.
+FINE_FROM = 256
+# Above this many (padded) rows the loss is summed over blocks of SCAN_ROWS rows in a lax.scan, each
+# block recomputed in the backward pass (jax.checkpoint), so that memory does not grow with N.
+SCAN_FROM = 1 << 15
+SCAN_ROWS = 1 << 12
 
 
 def bucket(n):
-    """The padded size for a dimension of size n: a power of two, at least MIN_BUCKET."""
-    return max(MIN_BUCKET, 1 << (n - 1).bit_length())
+    """The padded size for a dimension of size n: a power of two, at least MIN_BUCKET, up to FINE_FROM;
+    above it, the next multiple of an eighth of the power of two below n, which wastes at most 12.5%
+    (and, above SCAN_FROM, is a multiple of SCAN_ROWS)."""
+    if n <= FINE_FROM:
+        return max(MIN_BUCKET, 1 << (n - 1).bit_length())
+    step = 1 << ((n - 1).bit_length() - 4)
+    return -(-n // step) * step
+
+
+def _scan_rows(padded_rows):
+    return SCAN_ROWS if padded_rows > SCAN_FROM else None
 
 
 def _pad(array, shape):
@@ -34,8 +51,8 @@ def _pad_params(params):
 
 
 def _unpad(padded, params):
-    return {name: np.asarray(padded[name])[tuple(slice(0, s) for s in params[name].shape)]
-            for name in params}
+    padded = jax.device_get(padded)  # every array in one transfer
+    return {name: padded[name][tuple(slice(0, s) for s in params[name].shape)] for name in params}
 
 
 @jax.jit
@@ -43,9 +60,9 @@ def _padded_forward(params, X, codes):
     return forward_fn(params, X, codes)
 
 
-@jax.jit
-def _padded_value_and_grad(params, X, y, n, k, lam, codes):
-    return jax.value_and_grad(masked_loss_fn)(params, X, y, n, k, lam, codes)
+@functools.partial(jax.jit, static_argnames="rows")
+def _padded_value_and_grad(params, X, y, n, k, lam, codes, rows=None):
+    return jax.value_and_grad(masked_loss_fn)(params, X, y, n, k, lam, codes, rows)
 
 
 @jax.jit
@@ -76,8 +93,45 @@ def _padded_problem(params, X, y, activations):
 def _value_and_grad(params, X, y, lam, activations):
     """Checked inputs in, (J~ as a 0-d array, grads as a dict of arrays) out."""
     with jax.enable_x64(True):
-        J, grads = _padded_value_and_grad(*_padded_problem(params, X, y, activations), lam, _codes(activations))
+        problem = _padded_problem(params, X, y, activations)
+        J, grads = _padded_value_and_grad(*problem, lam, _codes(activations), _scan_rows(problem[1].shape[0]))
         return np.asarray(J), _unpad(grads, params)
+
+
+# Cases are stacked this many at a time for grad_many: one compilation per bucket serves every batch.
+BATCH = 64
+
+
+@jax.jit
+def _padded_value_and_grad_batch(params, X, y, n, k, lam, codes):
+    return jax.vmap(jax.value_and_grad(masked_loss_fn))(params, X, y, n, k, lam, codes)
+
+
+def grad_many(problems):
+    """The gradients of many problems, each (params, X, y, lam, activation), in as few JAX calls as their
+    buckets allow: problems of one bucket and depth are stacked BATCH at a time and differentiated by one
+    vmapped call. For gradcheck, whose small cases share a bucket. Returns a list of dicts, as `grad`."""
+    checked = [check_loss_inputs(*problem) for problem in problems]
+    groups = {}
+    for i, (params, X, y, lam, activations) in enumerate(checked):
+        padded = _padded_problem(params, X, y, activations)
+        key = (X.dtype, tuple((name, p.shape) for name, p in padded[0].items()), padded[1].shape)
+        groups.setdefault(key, []).append((i, padded, lam, _codes(activations)))
+    results = [None] * len(checked)
+    with jax.enable_x64(True):
+        for members in groups.values():
+            for start in range(0, len(members), BATCH):
+                chunk = members[start:start + BATCH]
+                full = chunk + [chunk[-1]] * (BATCH - len(chunk))  # a fixed batch size: one compilation
+                stacked = [jax.tree.map(lambda *a: np.stack(a), *(m[1][j] for m in full)) for j in range(5)]
+                lams = np.array([m[2] for m in full], full[0][1][1].dtype)
+                codes = np.stack([m[3] for m in full])
+                _, grads = jax.device_get(_padded_value_and_grad_batch(*stacked, lams, codes))
+                for b, (i, *_) in enumerate(chunk):
+                    params = checked[i][0]
+                    results[i] = {name: grads[name][b][tuple(slice(0, s) for s in params[name].shape)]
+                                  for name in params}
+    return results
 
 
 def forward(params, X, activation="sigmoid"):

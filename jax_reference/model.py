@@ -75,14 +75,33 @@ def masked_data_loss(z, y, n, k):
     return jnp.sum(nll) / n.astype(nll.dtype)
 
 
-def masked_loss_fn(params, X, y, n, k, lam, activations):
+def masked_loss_fn(params, X, y, n, k, lam, activations, rows=None):
     """`loss_fn` of the real part of zero-padded params, X and y.
 
     Zero padding of X's columns, of every W's rows and columns and every b
     changes no real logit: padded inputs meet zero weights, and padded hidden
     units, whatever φ(0) is, meet zero rows of the next W.
+
+    rows: None, or a block size dividing X's rows: the loss is then summed block
+    by block in a lax.scan, and each block's forward pass is recomputed in the
+    backward pass (jax.checkpoint) rather than stored, so that memory holds a
+    block's activations whatever N is.
     """
-    return masked_data_loss(forward_fn(params, X, activations), y, n, k) + penalty_fn(params, lam)
+    if rows is None:
+        return masked_data_loss(forward_fn(params, X, activations), y, n, k) + penalty_fn(params, lam)
+
+    @jax.checkpoint
+    def block_nll(params, X_block, y_block, first_row):
+        z = forward_fn(params, X_block, activations)
+        z = jnp.where(jnp.arange(z.shape[1]) < k, z, -jnp.inf)
+        real = first_row + jnp.arange(rows) < n
+        return jnp.sum(jnp.where(real, _nll(z, y_block), 0))
+
+    blocks = X.shape[0] // rows
+    starts = jnp.arange(blocks) * rows
+    total, _ = lax.scan(lambda carry, block: (carry + block_nll(params, *block), None), jnp.zeros((), X.dtype),
+                        (X.reshape(blocks, rows, X.shape[1]), y.reshape(blocks, rows), starts))
+    return total / n.astype(X.dtype) + penalty_fn(params, lam)
 
 
 def masked_stages_fn(params, X, y, n, k, activations):

@@ -48,4 +48,46 @@ def test_padded_equals_plain(shape, activations, dtype, lam):
 
 
 def test_buckets():
-    assert [jr.bucket(n) for n in (1, 31, 32, 33, 64, 65, 1000)] == [32, 32, 32, 64, 64, 128, 1024]
+    # Powers of two up to 256; above, multiples of an eighth of the power of two below n.
+    assert [jr.bucket(n) for n in (1, 31, 32, 33, 64, 65, 256, 257, 1000, 8192, 8193, 40000)] == \
+        [32, 32, 32, 64, 64, 128, 256, 288, 1024, 8192, 9216, 40960]
+
+
+def test_fine_buckets_waste_at_most_an_eighth():
+    sizes = np.arange(257, 70000)
+    waste = np.array([jr.bucket(int(n)) for n in sizes]) / sizes - 1
+    assert waste.max() <= 0.125 and waste.min() >= 0
+
+
+def test_blocks_of_rows_in_a_scan_equal_the_whole_batch():
+    """masked_loss_fn summed over row blocks (lax.scan, each block recomputed in the backward pass)
+    against the same padded loss in one piece, and against plain jax.grad of loss_fn."""
+    from jax_reference import api, model
+
+    params, X, y = make_case(np.random.default_rng(7), 45, 6, (5, 3), 4, label_set="random")
+    activations = ("tanh", "softplus")
+    padded = api._padded_problem(params, X, y, activations)  # 45 rows padded to 64: eight blocks of 8
+    codes = api._codes(activations)
+    with jax.enable_x64(True):
+        whole = jax.value_and_grad(model.masked_loss_fn)(*padded, 0.3, codes)
+        blocks = jax.value_and_grad(model.masked_loss_fn)(*padded, 0.3, codes, 8)
+        plain = plain_value_and_grad(params, X, y, 0.3, activations)
+    scales = rounding_scales(params, X, activations)
+    assert agrees(blocks[0], whole[0], np.float64) and agrees(blocks[0], plain[0], np.float64)
+    for name in params:
+        got = np.asarray(blocks[1][name])[tuple(slice(0, s) for s in params[name].shape)]
+        assert agrees(got, plain[1][name], np.float64, scales[name]), name
+
+
+def test_a_large_batch_is_scanned_and_still_right():
+    from jax_reference import api
+
+    N = api.SCAN_FROM + 7  # padded to a multiple of SCAN_ROWS, taken in blocks
+    assert api._scan_rows(jr.bucket(N)) == api.SCAN_ROWS
+    params, X, y = make_case(np.random.default_rng(8), N, 3, 4, 2)
+    J, g = jr.value_and_grad(params, X, y, 0.1, "relu")
+    with jax.enable_x64(True):
+        J_plain, g_plain = plain_value_and_grad(params, X, y, 0.1, ("relu",))
+    scales = rounding_scales(params, X, "relu")
+    assert agrees(J, J_plain, np.float64)
+    assert all(agrees(g[k], g_plain[k], np.float64, scales[k]) for k in params)
