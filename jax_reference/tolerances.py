@@ -125,18 +125,22 @@ def normwise_error(candidate, reference):
 RELATIVE_FLOOR = 1e6
 
 
-def reported_error(candidate, reference, dtype, scale):
-    """‖c − r‖ / max(‖r‖, RELATIVE_FLOOR · u · s_P): the relative error, with a reference that rounding
-    dominates (a cancelling δ3, an exact zero) measured against its rounding scale instead."""
-    diff, _ = normwise_error(candidate, reference)
-    floor = RELATIVE_FLOOR * np.finfo(np.dtype(dtype)).eps * scale
-    size = max(float(np.linalg.norm(np.asarray(reference, np.float64))), floor)
-    return diff / size if size > 0 else (0.0 if diff == 0 else float("inf"))
+def measure(candidate, reference, dtype, scale=0.0):
+    """(agrees, ‖c − r‖, reported relative error) of one array, each norm taken once.
+
+    agrees: the normwise test above; `scale` is the array's s_P (0 for values without cancellation).
+    The relative error is ‖c − r‖ / max(‖r‖, RELATIVE_FLOOR · u · s_P): a reference that rounding
+    dominates (a cancelling δ3, an exact zero) is measured against its rounding scale instead.
+    """
+    tol = tolerance(dtype)
+    reference = np.asarray(reference, np.float64)
+    diff = float(np.linalg.norm(np.asarray(candidate, np.float64) - reference))
+    size = float(np.linalg.norm(reference))
+    floor = max(size, RELATIVE_FLOOR * np.finfo(np.dtype(dtype)).eps * scale)
+    rel = diff / floor if floor > 0 else (0.0 if diff == 0 else float("inf"))
+    return bool(diff <= tol.atol + tol.rtol * (size + scale)), diff, rel
 
 
 def agrees(candidate, reference, dtype, scale=0.0):
     """The normwise test above, for one array; `scale` is its s_P (0 for values without cancellation)."""
-    tol = tolerance(dtype)
-    diff, _ = normwise_error(candidate, reference)
-    size = float(np.linalg.norm(np.asarray(reference, np.float64)))
-    return bool(diff <= tol.atol + tol.rtol * (size + scale))
+    return measure(candidate, reference, dtype, scale)[0]

@@ -9,7 +9,7 @@ from .isolation import InProcess, Isolated
 from .loader import split
 from .plan import DEFAULT_ACTIVATIONS, activations_arg, depth_arg, draw_cases, lams_arg
 from .render import text
-from .sweep import run_case
+from .sweep import prepare, run_case
 
 DEFAULT_CASES = 200
 # Seconds one call of the candidate, or the import of its module, may take before it counts as hung.
@@ -99,7 +99,9 @@ def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activatio
     drawn = draw_cases(cases, seed, activations, lams, depth)
     runner = runner or runner_for(candidate, stages, timeout)
     try:
-        results = [run_case(case, runner, dtype, bool(stages)) for case in (progress(drawn) if progress else drawn)]
+        prepared = prepare(drawn, dtype)
+        results = [run_case(case, runner, dtype, bool(stages), next(prepared))
+                   for case in (progress(drawn) if progress else drawn)]
     finally:
         runner.close()
     config = {"dtype": np.dtype(dtype), "seed": seed, "checked_stages": bool(stages), "activations": activations,

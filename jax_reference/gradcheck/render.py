@@ -98,8 +98,12 @@ def text(report):
     else:
         verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of ‖g‖ + |J~|, tolerance "
                    f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
+    kinks, sampled_out = w["cases_at_kinks"], w["cases_skipped"] - w["cases_at_kinks"]
     lines.append(f"witness: finite differences {verdict}"
-                 + (f"; {_plural(w['cases_skipped'], 'case')} at kinks skipped)" if w["cases_skipped"] else ")"))
+                 + (f"; {_plural(kinks, 'case')} at kinks skipped" if kinks else "")
+                 + (f"; after the first {w['sampling']['every case up to']} cases, one in "
+                    f"{w['sampling']['then one in']}" if sampled_out else "")
+                 + ")")
     if not w["ok"]:
         lines.append("FAIL: the reference itself disagrees with finite differences; its verdicts cannot be trusted")
     lines.append("OK: the candidate agrees with autodiff" if report["ok"] else "FAIL: the candidate is wrong")

@@ -14,6 +14,7 @@ from manual_grad.validate import width_names
 
 from .diagnose import diagnose, hint
 from .plan import cases_to_cover, not_covered
+from .sweep import WITNESS_ALL, WITNESS_EVERY
 
 
 def _summary(name, results, dtype, kind):
@@ -105,6 +106,8 @@ def build(results, *, output, candidate_name, dtype, seed, checked_stages, activ
         "tolerance": FD_RTOL,
         "cases_checked": len(witnessed),
         "cases_skipped": len(results) - len(witnessed),
+        "cases_at_kinks": sum(r.case.kinks for r in results),
+        "sampling": {"every case up to": WITNESS_ALL, "then one in": WITNESS_EVERY},
         "max_error": max((r.witness_error for r in witnessed), default=None),
     }
     failures = _failures(results)

@@ -6,11 +6,15 @@ import numpy as np
 
 import jax_reference as jr
 from jax_reference import witness
-from jax_reference.tolerances import agrees, normwise_error, reported_error, rounding_scales, tolerance
+from jax_reference.tolerances import measure, rounding_scales, tolerance
 
 from .plan import Case
 
 GRAD_ARGS = ("params", "X", "y", "lam", "activation")
+# The witness checks the reference, whose code is the same in every case: in each of the first
+# WITNESS_ALL cases (kinks aside), and in one in WITNESS_EVERY after them.
+WITNESS_ALL = 200
+WITNESS_EVERY = 10
 STAGES_ARGS = ("params", "X", "y", "activation")
 
 
@@ -42,14 +46,12 @@ def compare(candidate, reference, dtype, scale):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(candidate))[0])
         return Comparison(False, "not finite", candidate.shape, str(candidate.dtype), worst_index=bad,
                           candidate_value=float(candidate[bad]), reference_value=float(reference[bad]))
-    diff, _ = normwise_error(candidate, reference)
-    rel = reported_error(candidate, reference, dtype, scale)
+    values_ok, diff, rel = measure(candidate, reference, dtype, scale)
     gap = np.abs(candidate.astype(np.float64) - reference)
     # The first of the entries whose error ties with the largest: roundoff must not pick among ties, such as
     # the two columns of a K = 2 softmax gradient, which are exact negatives of each other.
     tie = gap.max(initial=0.0) * (1 - 10 * tolerance(dtype).rtol)
     worst = np.unravel_index(np.argmax(gap >= tie), gap.shape) if gap.size else ()
-    values_ok = agrees(candidate, reference, dtype, scale)
     dtype_ok = candidate.dtype == dtype
     # A wrong dtype is named first: float32 arithmetic also puts the values off.
     problem = None if values_ok and dtype_ok else ("dtype" if not dtype_ok else "values")
@@ -101,27 +103,47 @@ def _float64(arrays):
     return {k: np.asarray(v, np.float64) for k, v in arrays.items()}
 
 
-def run_case(case, runner, dtype, check_stages=False):
+def prepare(cases, dtype):
+    """(case, (params, X, y), reference, float64 reference) for each case, the references computed a
+    batch at a time (jax_reference.api.grad_many): one JAX call serves many cases of a bucket."""
+    dtype = np.dtype(dtype)
+    for start in range(0, len(cases), jr.api.BATCH):
+        chunk = cases[start:start + jr.api.BATCH]
+        built = [case.build(dtype) for case in chunk]
+        references = jr.api.grad_many([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
+        references64 = references if dtype == np.float64 else jr.api.grad_many(
+            [(*_as_float64(p, X), y, c.lam, c.activation) for c, (p, X, y) in zip(chunk, built)])
+        yield from zip(chunk, built, references, references64)
+
+
+def run_case(case, runner, dtype, check_stages=False, prepared=None):
     """Runs the candidate (through `runner`, see isolation) and the reference on `case`.
 
-    The candidate's calls are submitted first, so that an isolated candidate
-    works while the reference is computed here.
+    prepared: (case, (params, X, y), reference, float64 reference) from `prepare`, or None to compute
+    them here. The candidate's calls are submitted first, so that an isolated candidate works while
+    the rest is computed here.
     """
     dtype = np.dtype(dtype)
-    params, X, y = case.build(dtype)
+    if prepared is None:
+        prepared = next(prepare([case], dtype))
+    _, (params, X, y), reference, ref64 = prepared
     runner.submit("candidate", (params, X, y, case.lam, case.activation), GRAD_ARGS)
     if check_stages:
         runner.submit("stages", (params, X, y, case.activation), STAGES_ARGS)
 
-    reference = _float64(jr.grad(params, X, y, case.lam, case.activation))
-    data_part = reference if case.lam == 0 else _float64(jr.grad(params, X, y, 0.0, case.activation))
+    reference, ref64 = _float64(reference), _float64(ref64)
+    params64 = _as_float64(params, X)[0]
+    # The data term, λ = 0, for the diagnoses: J~'s gradient less the penalty's 2λW (the biases have none),
+    # in float64 so that a large penalty leaves the data term's digits alone.
+    data_part = {k: g - 2 * case.lam * params64[k] if k.startswith("W") else g for k, g in ref64.items()}
     ref_stages = _float64(jr.stages(params, X, y, case.activation)) if check_stages else {}
     witness_ok = witness_error = None
-    if not case.kinks:
-        # The witness checks the reference, in float64 whatever the sweep's dtype.
-        ref64 = reference if dtype == np.float64 else jr.grad(*_as_float64(params, X), y, case.lam, case.activation)
+    if not case.kinks and (case.index < WITNESS_ALL or case.index % WITNESS_EVERY == 0):
+        # The witness checks the reference, in float64 whatever the sweep's dtype: along one random
+        # direction per parameter (single entries add little to that, and cost as much again).
         rng = np.random.default_rng([case.seed, case.index, 1])
-        witness_ok, witness_error, _ = witness.check_gradient(ref64, params, X, y, case.lam, case.activation, rng)
+        witness_ok, witness_error, _ = witness.check_gradient(ref64, params, X, y, case.lam, case.activation, rng,
+                                                               entries=0)
     scales = rounding_scales(params, X, case.activation)
 
     outcome = runner.receive()
