@@ -1,8 +1,12 @@
 """Each contender: one forward and backward pass of the same model, as a zero-argument callable.
 
-All contenders get the same inputs (float32 or float64), the sigmoid
-activation by default and λ = 0.1, so each computes J~ and its four gradients.
+A problem is a shape (N, D, H, K), H a width or a tuple of hidden widths, a
+dtype and an activation. Every contender gets the same inputs and λ = 0.1, and
+computes J~ and every gradient. `known` is not a contender: it allocates and
+touches a known number of bytes, to validate the memory measurement.
 """
+
+import time
 
 import numpy as np
 
@@ -11,14 +15,26 @@ import manual_grad as mg
 from jax_reference.cases import make_case
 
 LAM = 0.1
+NAMES = {"manual_grad": "manual_grad", "manual_grad_aa": "manual_grad (A/A)", "line_by_line": "line by line",
+         "jax_jit": "jax.jit", "torch_autograd": "PyTorch", "gemm_floor": "GEMM floor"}
 
 
-def problem(N, D, H, K, dtype, seed=0):
-    return make_case(np.random.default_rng(seed), N, D, H, K, dtype=dtype)
+def problem(shape, dtype, seed=0):
+    N, D, H, K = shape
+    return make_case(np.random.default_rng(seed), N, D, H, K, dtype=np.dtype(dtype))
+
+
+def widths(shape):
+    N, D, H, K = shape
+    return (D, *(H if isinstance(H, (tuple, list)) else (H,)), K)
 
 
 def manual_grad(params, X, y, activation):
     return lambda: mg.value_and_grad(params, X, y, LAM, activation)
+
+
+# The A/A control: the same contender under a second name, timed as if it were another.
+manual_grad_aa = manual_grad
 
 
 def line_by_line(params, X, y, activation):
@@ -26,39 +42,41 @@ def line_by_line(params, X, y, activation):
 
 
 def gemm_floor(params, X, y, activation):
-    """The five matrix products no implementation can avoid, with the shapes they have in backprop."""
+    """The matrix products no implementation can avoid, with the shapes they have in backprop:
+    a_l W_l forward, a_lᵀ δ_{l+1} for every layer and δ_{l+1} W_lᵀ for every layer but the first
+    (five products for two layers)."""
     rng = np.random.default_rng(1)
-    a2 = rng.random((X.shape[0], params["W1"].shape[1])).astype(X.dtype)
-    delta3 = rng.standard_normal((X.shape[0], params["W2"].shape[1])).astype(X.dtype)
-    W1, W2 = params["W1"], params["W2"]
+    L, N = len(params) // 2, X.shape[0]
+    W = [params[f"W{l}"] for l in range(1, L + 1)]
+    a = [X] + [rng.random((N, w.shape[1])).astype(X.dtype) for w in W[:-1]]
+    deltas = [rng.standard_normal((N, w.shape[1])).astype(X.dtype) for w in W]
 
     def run():
-        X @ W1  # z2
-        a2 @ W2  # z3
-        a2.T @ delta3  # ∂J/∂W2
-        delta2 = delta3 @ W2.T
-        X.T @ delta2  # ∂J/∂W1
+        for l in range(L):
+            a[l] @ W[l]
+            a[l].T @ deltas[l]
+            if l > 0:
+                deltas[l] @ W[l].T
 
     return run
 
 
 def jax_jit(params, X, y, activation):
     """jax.jit(jax.value_and_grad(loss_fn)) on device arrays; returns (run, compile seconds)."""
-    import time
-
     import jax
     import jax.numpy as jnp
 
+    activations = (activation,) * (len(params) // 2 - 1) if isinstance(activation, str) else tuple(activation)
     with jax.enable_x64(True):
-        f = jax.jit(jax.value_and_grad(jr.loss_fn), static_argnames="activation")
+        f = jax.jit(jax.value_and_grad(jr.loss_fn), static_argnames="activations")
         args = ({k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(X), jnp.asarray(y))
         start = time.perf_counter()
-        jax.block_until_ready(f(*args, LAM, activation))
+        jax.block_until_ready(f(*args, LAM, activations))
         compile_seconds = time.perf_counter() - start
 
     def run():
         with jax.enable_x64(True):
-            jax.block_until_ready(f(*args, LAM, activation))
+            jax.block_until_ready(f(*args, LAM, activations))
 
     return run, compile_seconds
 
@@ -69,15 +87,35 @@ def torch_autograd(params, X, y, activation):
         import torch
     except ImportError:
         return None
-    phi = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[activation]
+    F = torch.nn.functional
+    phi = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "leaky_relu": F.leaky_relu,
+           "softplus": F.softplus}
+    L = len(params) // 2
+    activations = (activation,) * (L - 1) if isinstance(activation, str) else tuple(activation)
     p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     tX, ty = torch.from_numpy(X), torch.from_numpy(y)
 
     def run():
         for v in p.values():
             v.grad = None
-        z3 = phi(tX @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
-        J = torch.nn.functional.cross_entropy(z3, ty) + LAM * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
+        a = tX
+        for l in range(1, L):
+            a = phi[activations[l - 1]](a @ p[f"W{l}"] + p[f"b{l}"])
+        z = a @ p[f"W{L}"] + p[f"b{L}"]
+        J = F.cross_entropy(z, ty) + LAM * sum((p[f"W{l}"] ** 2).sum() for l in range(1, L + 1))
         J.backward()
 
     return run
+
+
+def known(params, X, y, activation, nbytes):
+    """Allocates, touches and frees `nbytes`: what a truthful memory measurement must report."""
+    return lambda: np.ones(nbytes // 8, np.float64).sum()
+
+
+def make(name, params, X, y, activation):
+    """(run, jax compile seconds or None), or None where the contender is not installed."""
+    made = globals()[name](params, X, y, activation)
+    if made is None or not isinstance(made, tuple):
+        return made if made is None else (made, None)
+    return made
