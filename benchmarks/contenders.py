@@ -61,24 +61,41 @@ def gemm_floor(params, X, y, activation):
     return run
 
 
-def jax_jit(params, X, y, activation):
-    """jax.jit(jax.value_and_grad(loss_fn)) on device arrays; returns (run, compile seconds)."""
+def _jax_jit(params, X, y, activation):
     import jax
     import jax.numpy as jnp
 
     activations = (activation,) * (len(params) // 2 - 1) if isinstance(activation, str) else tuple(activation)
     with jax.enable_x64(True):
         f = jax.jit(jax.value_and_grad(jr.loss_fn), static_argnames="activations")
-        args = ({k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(X), jnp.asarray(y))
+        args = ({k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(X), jnp.asarray(y), LAM, activations)
+    return f, args
+
+
+def jax_jit(params, X, y, activation):
+    """jax.jit(jax.value_and_grad(loss_fn)) on device arrays; returns (run, compile seconds)."""
+    import jax
+
+    f, args = _jax_jit(params, X, y, activation)
+    with jax.enable_x64(True):
         start = time.perf_counter()
-        jax.block_until_ready(f(*args, LAM, activations))
+        jax.block_until_ready(f(*args))
         compile_seconds = time.perf_counter() - start
 
     def run():
         with jax.enable_x64(True):
-            jax.block_until_ready(f(*args, LAM, activations))
+            jax.block_until_ready(f(*args))
 
     return run, compile_seconds
+
+
+def jax_jit_compiled(params, X, y, activation):
+    """The compiled executable of `jax_jit`, for its memory_analysis()."""
+    import jax
+
+    f, args = _jax_jit(params, X, y, activation)
+    with jax.enable_x64(True):
+        return f.lower(*args).compile()
 
 
 def torch_autograd(params, X, y, activation):

@@ -2,7 +2,7 @@
 
     python -m benchmarks.memory SHAPE DTYPE NAME [KNOWN_BYTES]
 
-prints JSON {"rss_mib": …, "tracemalloc_mib": …}. Two methods:
+prints JSON {"rss_mib": …, "tracemalloc_mib": …, "xla_mib": …}. Three methods:
 
 - rss: Linux's resident high-water mark (VmHWM), reset (/proc/self/clear_refs)
   after the inputs exist and one warm-up call (JAX compiles, torch builds its
@@ -12,6 +12,8 @@ prints JSON {"rss_mib": …, "tracemalloc_mib": …}. Two methods:
   it is freed, and the high-water mark is the peak of what the call held.
 - tracemalloc: what NumPy allocates, exactly (it reports to tracemalloc); it
   does not see XLA's or PyTorch's buffers, so it is given for NumPy contenders.
+- xla: for jax.jit, the compiler's own account of the compiled function's
+  temporary and output buffers (memory_analysis()), exact at every shape.
 
 The contender `known`, which allocates and touches KNOWN_BYTES, validates the
 rss method at each shape: `measure` runs it beside the others.
@@ -74,6 +76,9 @@ def main(argv):
     result = {"rss_mib": _rss_peak_mib(run)}
     if name in NUMPY_CONTENDERS:
         result["tracemalloc_mib"] = _tracemalloc_peak_mib(run)
+    if name == "jax_jit":
+        analysis = contenders.jax_jit_compiled(params, X, y, "sigmoid").memory_analysis()
+        result["xla_mib"] = (analysis.temp_size_in_bytes + analysis.output_size_in_bytes) / 2**20
     print(json.dumps(result))
 
 

@@ -96,24 +96,32 @@ def speed_row(label, shape, dtype, kernel, rounds, activation="sigmoid", names=C
     return row
 
 
+def _best(measured, rss_valid):
+    """NumPy's allocations by tracemalloc, jax.jit's by XLA's account, the others by the resident set where
+    an allocation of known size measures true at that shape (else None: below its resolution)."""
+    for method in ("tracemalloc_mib", "xla_mib"):
+        if method in measured:
+            return measured[method]
+    return measured["rss_mib"] if rss_valid else None
+
+
+def _validated(shape, dtype, env):
+    """Whether the resident-set method measures an allocation of two (N, max H) arrays within 5% at `shape`."""
+    known = 2 * shape[0] * max(widths(shape)[1:]) * np.dtype(dtype).itemsize
+    check = memory.measure(shape, dtype, "known", env, known)
+    return abs(check["rss_mib"] * 2**20 / known - 1) <= 0.05, known, check["rss_mib"]
+
+
 def memory_row(label, shape, dtype):
     """MiB per contender, each in a fresh process; `known` validates the resident-set method at this shape."""
     env = env_for(None)
-    N, widest = shape[0], max(widths(shape)[1:])
-    known = 2 * N * widest * np.dtype(dtype).itemsize
     measured = {name: memory.measure(shape, dtype, name, env) for name in CONTENDERS if name != "manual_grad_aa"}
-    check = memory.measure(shape, dtype, "known", env, known)
-    valid = abs(check["rss_mib"] * 2**20 / known - 1) <= 0.05
-    mib = {}
-    for name, m in measured.items():
-        if m is None:
-            continue
-        # NumPy's allocations exactly; the others by the resident set where it is validated at this shape.
-        mib[name] = m["tracemalloc_mib"] if "tracemalloc_mib" in m else (m["rss_mib"] if valid else None)
-    print(f"memory {label} {dtype}: {mib}; known {known / 2**20:.3g} MiB measured {check['rss_mib']:.3g}",
+    valid, known, known_measured = _validated(shape, dtype, env)
+    mib = {name: _best(m, valid) for name, m in measured.items() if m is not None}
+    print(f"memory {label} {dtype}: {mib}; known {known / 2**20:.3g} MiB measured {known_measured:.3g}",
           file=sys.stderr)
     return {"shape": label, "N, widths": [shape[0], *widths(shape)], "dtype": dtype, "MiB": mib,
-            "raw": measured, "known MiB": known / 2**20, "known measured MiB": check["rss_mib"], "rss valid": valid,
+            "raw": measured, "known MiB": known / 2**20, "known measured MiB": known_measured, "rss valid": valid,
             "two (N, max H) arrays MiB": known / 2**20}
 
 
@@ -125,12 +133,11 @@ def scaling(rounds, quick):
         env = env_for(None)
         together = timed(shape, "float32", ["manual_grad", "jax_jit", "torch_autograd", "gemm_floor"], rounds, env)
         mem = {name: memory.measure(shape, "float32", name, env) for name in ("manual_grad", "jax_jit", "torch_autograd")}
+        valid = _validated(shape, "float32", env)[0]
         points.append({"N": N, "ms": together["median_ms"],
                        "manual_grad / jax.jit": _ratio(together["ms"], "manual_grad", "jax_jit"),
                        "manual_grad / floor": _ratio(together["ms"], "manual_grad", "gemm_floor"),
-                       "MiB": {"manual_grad": mem["manual_grad"]["tracemalloc_mib"],
-                               "jax_jit": mem["jax_jit"]["rss_mib"],
-                               "torch_autograd": (mem["torch_autograd"] or {}).get("rss_mib")},
+                       "MiB": {name: _best(m, valid) if m else None for name, m in mem.items()},
                        "jax_reference XLA temp MiB": reference_temp_mib(shape)})
         print(f"scaling N={N}: {points[-1]['ms']} {points[-1]['MiB']}", file=sys.stderr)
     return points
@@ -220,6 +227,10 @@ def machine():
     return info
 
 
+def _mib(value):
+    return "below resolution" if value is None else f"{value:.3g}"
+
+
 def _kernel_words(blas):
     return "; ".join(f"{b['internal_api']} {b['version']}, kernel {b['architecture']}, {b['num_threads']} threads"
                      for b in blas) or "no BLAS reported"
@@ -258,13 +269,13 @@ def markdown(results):
                   for r in results["activations"]]
         lines.append("")
     mem_names = [n for n in CONTENDERS if n != "manual_grad_aa"]
-    lines += ["Peak working memory of one call, MiB (NumPy contenders by tracemalloc; jax.jit and PyTorch by the "
-              "resident set, where an allocation of known size measures true at that shape):", "",
+    lines += ["Peak working memory of one call, MiB (NumPy contenders by tracemalloc; jax.jit by XLA's account of its "
+              "compiled temporaries and outputs; PyTorch by the resident set, where an allocation of known size "
+              "measures true at that shape, else below the method's resolution):", "",
               "| shape | dtype | " + " | ".join(NAMES[n] for n in mem_names) + " | two (N, max H) arrays | known: "
               "allocated / measured |", "|" + " --- |" * (len(mem_names) + 4)]
     for r in results["memory"]:
-        cells = [("-" if r["MiB"].get(n) is None and n not in r["MiB"] else
-                  f"{r['MiB'][n]:.3g}" if r["MiB"][n] is not None else "< 1 (below resolution)") for n in mem_names]
+        cells = [_mib(r["MiB"][n]) if n in r["MiB"] else "-" for n in mem_names]
         lines.append(f"| {r['shape']} {tuple(r['N, widths'])} | {r['dtype']} | " + " | ".join(cells)
                      + f" | {r['two (N, max H) arrays MiB']:.3g} | {r['known MiB']:.3g} / {r['known measured MiB']:.3g} |")
     s = results["stream"]
@@ -279,8 +290,7 @@ def markdown(results):
         mib = p["MiB"]
         lines.append(f"| {p['N']} | {p['ms']['manual_grad']:.3g} | {p['ms']['jax_jit']:.3g} | "
                      f"{p['ms'].get('torch_autograd', float('nan')):.3g} | {p['manual_grad / jax.jit']:.2f} | "
-                     f"{mib['manual_grad']:.3g} | {mib['jax_jit']:.3g} | "
-                     f"{mib['torch_autograd'] if mib['torch_autograd'] is None else format(mib['torch_autograd'], '.3g')} | "
+                     f"{_mib(mib['manual_grad'])} | {_mib(mib['jax_jit'])} | {_mib(mib['torch_autograd'])} | "
                      f"{p['jax_reference XLA temp MiB']:.3g} |")
     lines += ["", "gradcheck:", "", "| measure | value |", "| --- | --- |"]
     lines += [f"| {k} | {v:.3g} |" for k, v in results["gradcheck"].items()]
