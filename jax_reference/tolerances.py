@@ -126,7 +126,7 @@ RELATIVE_FLOOR = 1e6
 
 
 def measure(candidate, reference, dtype, scale=0.0):
-    """(agrees, ‖c − r‖, reported relative error) of one array, each norm taken once.
+    """(agrees, ‖c − r‖, reported relative error, the bound) of one array, each norm taken once.
 
     agrees: the normwise test above; `scale` is the array's s_P (0 for values without cancellation).
     The relative error is ‖c − r‖ / max(‖r‖, RELATIVE_FLOOR · u · s_P): a reference that rounding
@@ -138,7 +138,8 @@ def measure(candidate, reference, dtype, scale=0.0):
     size = float(np.linalg.norm(reference))
     floor = max(size, RELATIVE_FLOOR * np.finfo(np.dtype(dtype)).eps * scale)
     rel = diff / floor if floor > 0 else (0.0 if diff == 0 else float("inf"))
-    return bool(diff <= tol.atol + tol.rtol * (size + scale)), diff, rel
+    bound = tol.atol + tol.rtol * (size + scale)
+    return bool(diff <= bound), diff, rel, bound
 
 
 def agrees(candidate, reference, dtype, scale=0.0):

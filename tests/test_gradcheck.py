@@ -83,7 +83,7 @@ WRONG = {
     "transposed": (altered(W1=lambda g, *_: g.T), {"W1": "transposed: returned shape"}),
     "no batch sum": (altered(b2=lambda g, p, X, y, lam, act: mg.stages(p, X, y, act)["delta3"]),
                      {"b2": "the sum over the N = "}),
-    "keepdims": (altered(b1=lambda g, *_: g[None, :]), {"b1": "not 1-D"}),
+    "keepdims": (altered(b1=lambda g, *_: g[None, :]), {"b1": "extra dimensions of size 1"}),
     "b1 and b2 swapped": (lambda *a: {**mg.grad(*a), "b1": mg.grad(*a)["b2"], "b2": mg.grad(*a)["b1"]},
                           {"b1": "has b2's shape and values", "b2": "has b1's shape and values"}),
     "float32": (altered(W2=lambda g, *_: g.astype(np.float32)), {"W2": "the dtype is float32 for float64 inputs"}),

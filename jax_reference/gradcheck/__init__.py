@@ -6,7 +6,8 @@ worker process start without JAX.
 
 import importlib
 
-_EXPORTS = {"assert_gradients_agree": ".check", "check_gradients": ".check", "junit": ".render", "text": ".render"}
+_EXPORTS = {"assert_gradients_agree": ".check", "assert_vjp_agree": ".check", "check_gradients": ".check",
+            "check_vjp": ".check", "junit": ".render", "text": ".render"}
 
 __all__ = sorted(_EXPORTS)
 

@@ -25,6 +25,7 @@ from .loader import LoadError, check_form, split
 from .plan import DEFAULT_ACTIVATIONS, MAX_DEPTH
 
 DEFAULT_CASES = 200  # as check.DEFAULT_CASES, which imports JAX
+DEFAULT_SAMPLED_CASES = 20  # as check.DEFAULT_SAMPLED_CASES
 DEFAULT_TIMEOUT = 20.0  # as check.DEFAULT_TIMEOUT
 
 
@@ -79,16 +80,27 @@ def parser():
         epilog="Exit status: 0 every case ran and all agree, 1 the candidate is wrong (or raised, exited, crashed, "
         "timed out), 2 usage error, 130 interrupted.",
     )
-    p.add_argument("candidate", nargs="?", default="manual_grad:grad",
-                   help="path/to/file.py:function or package.module:function, with the signature of "
-                   "manual_grad.grad (default: manual_grad:grad)")
-    p.add_argument("--cases", type=_integer(1), default=DEFAULT_CASES,
-                   help=f"random cases to check (default {DEFAULT_CASES})")
+    p.add_argument("candidate", nargs="?",
+                   help="path/to/file.py:function or package.module:function: a gradient function with the "
+                   "signature of manual_grad.grad (default: manual_grad:grad); with --loss, grad(params, *data); "
+                   "with --forward, backward(dout, cache)")
+    p.add_argument("--loss", metavar="SPEC",
+                   help="loss mode: loss(params, *data) -> scalar, NumPy code; the reference is jax.grad of it run "
+                   "with jax.numpy in NumPy's place (needs --sample)")
+    p.add_argument("--forward", metavar="SPEC",
+                   help="layer mode: forward(*inputs) -> out or (out, cache); the reference is jax.vjp of it run "
+                   "with jax.numpy, with a random dout (needs --sample)")
+    p.add_argument("--sample", metavar="SPEC",
+                   help="sample(rng) -> (params, data) for --loss, or forward's inputs for --forward: one random case")
+    p.add_argument("--reference", metavar="SPEC", help="with --loss: a loss written in JAX to differentiate instead")
+    p.add_argument("--cases", type=_integer(1), default=None,
+                   help=f"random cases to check (default {DEFAULT_CASES}; {DEFAULT_SAMPLED_CASES} with --loss or "
+                   "--forward, whose every new shape costs a compilation)")
     p.add_argument("--seed", type=_integer(0), default=0, help="seed of the sweep, an integer >= 0 (default 0)")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.add_argument("--activation", choices=mg.ACTIVATIONS, action="append", dest="activations",
                    help="use this activation (repeat for several; default the seed's sigmoid, tanh and relu)")
-    p.add_argument("--depth", type=_depth, default=2, metavar="L",
+    p.add_argument("--depth", type=_depth, default=None, metavar="L",
                    help="networks of L weight layers, W1, b1, …, WL, bL, with mixed activations (default 2)")
     p.add_argument("--lam", type=_lam, action="append", dest="lams",
                    help="a λ value to use (repeat for several; default: 0 and random λ > 0)")
@@ -197,33 +209,95 @@ def main(argv=None):
         signal.signal(signal.SIGINT, previous)
 
 
-def _run(args):
-    problem = _check_outputs(args)
-    if problem:
-        return _usage_error(problem)
-    try:
-        check_form(args.candidate)
-    except LoadError as exc:
-        return _usage_error(f"cannot load candidate {args.candidate!r}: {exc}")
-    runner, problem = _load(args)
+def _mode(args):
+    """("seed", "loss" or "layer", a usage problem or None), from which options were given."""
+    mode = "loss" if args.loss else "layer" if args.forward else "seed"
+    if args.loss and args.forward:
+        return mode, "--loss and --forward are two modes: give one"
+    if mode != "seed" and not args.sample:
+        return mode, f"--{'loss' if args.loss else 'forward'} needs --sample, a function sample(rng) that draws one case"
+    if mode != "seed" and not args.candidate:
+        return mode, f"--{'loss' if args.loss else 'forward'} needs the candidate, path/to/file.py:function"
+    if mode == "seed" and (args.sample or args.reference):
+        return mode, f"--{'sample' if args.sample else 'reference'} belongs with --loss (or --forward)"
+    if mode == "layer" and args.reference:
+        return mode, "--reference is a loss written in JAX: it belongs with --loss"
+    seed_only = [f"--{o}" for o, v in (("depth", args.depth), ("activation", args.activations), ("lam", args.lams),
+                                       ("stages", args.stages)) if v]
+    if mode != "seed" and seed_only:
+        return mode, f"{', '.join(seed_only)} belong to the seed model's mode, not to --{mode.replace('layer', 'forward')}"
+    return mode, None
+
+
+def _write_failure(args, message):
     from . import render, report
 
-    if problem:
-        failed = report.load_failure(args.candidate, problem)
-        if args.json:
-            _write(args.json, json.dumps(failed, indent=1))
-        if args.junit:
-            _write(args.junit, render.junit(failed))
-        return _usage_error(problem)
+    failed = report.load_failure(args.candidate, message)
+    if args.json:
+        _write(args.json, json.dumps(failed, indent=1))
+    if args.junit:
+        _write(args.junit, render.junit(failed))
+    return _usage_error(message)
 
+
+def _run(args):
+    mode, problem = _mode(args)
+    args.candidate = args.candidate or "manual_grad:grad"
+    problem = problem or _check_outputs(args)
+    if problem:
+        return _usage_error(problem)
+    specs = {"candidate": args.candidate, "loss": args.loss, "forward": args.forward, "sample": args.sample,
+             "reference": args.reference}
+    for option, spec in specs.items():
+        try:
+            if spec:
+                check_form(spec)
+        except LoadError as exc:
+            what = "candidate" if option == "candidate" else f"--{option}"
+            return _usage_error(f"cannot load {what} {spec!r}: {exc}")
+    if mode != "seed":
+        return _run_sampled(args, mode, {k: v for k, v in specs.items() if v})
+    runner, problem = _load(args)
+    if problem:
+        return _write_failure(args, problem)
+
+    from . import report
     from .check import sweep
 
-    results, output, config = sweep(args.candidate, cases=args.cases, seed=args.seed, dtype=args.dtype,
+    results, output, config = sweep(args.candidate, cases=args.cases or DEFAULT_CASES, seed=args.seed, dtype=args.dtype,
                                     activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
-                                    depth=args.depth,
+                                    depth=args.depth or 2,
                                     stages=args.stages, timeout=args.timeout, progress=_progress(args.quiet),
                                     runner=runner)
-    built = report.build(results, output=output, candidate_name=args.candidate, **config)
+    return _finish(args, results, output, config)
+
+
+def _run_sampled(args, mode, specs):
+    """The loss and layer modes: both workers loaded first, then the sweep; the sampler's, the loss's or the
+    forward's failures are usage errors (exit 2), named with the case."""
+    from .check import sampled_runners, sweep_sampled
+    from .sweep import SetupError
+
+    try:
+        runners = sampled_runners(mode, specs, args.timeout)
+    except LoadError as exc:
+        what = f"candidate {args.candidate!r}" if exc.role == "candidate" else \
+            f"the reference: {'--loss' if mode == 'loss' else '--forward'}, --sample" + (", --reference" * bool(args.reference))
+        return _write_failure(args, f"cannot load {what}: {exc}")
+    try:
+        results, output, config = sweep_sampled(mode, specs, cases=args.cases or DEFAULT_SAMPLED_CASES,
+                                                seed=args.seed, dtype=args.dtype,
+                                                timeout=args.timeout, progress=_progress(args.quiet), runners=runners)
+    except SetupError as exc:
+        return _write_failure(args, str(exc))
+    return _finish(args, results, output, config)
+
+
+def _finish(args, results, output, config):
+    """The report printed, then written; the exit status."""
+    from . import render, report
+
+    built = report.build(results, output=output, candidate_name=args.candidate, config=config)
     if not args.quiet:
         print(render.text(built), flush=True)
     try:

@@ -32,9 +32,10 @@ KINK_WORDS = {"relu": "jax.nn.relu takes φ'(0) = 0, so use {z} > 0, not {z} >= 
               "leaky_relu": "jax.nn.leaky_relu takes φ'(0) = 1, so use {z} >= 0, not {z} > 0"}
 # A fit "explains" a candidate when its residual is within this many comparison tolerances.
 FIT_SLACK = 100
-# Laws a coefficient may follow across cases, simplest first: (name, law(N, K)).
-LAWS = [("", lambda N, K: 1), ("N", lambda N, K: N), ("1/N", lambda N, K: 1 / N), ("K", lambda N, K: K),
-        ("1/K", lambda N, K: 1 / K), ("N/K", lambda N, K: N / K), ("K/N", lambda N, K: K / N)]
+# Laws a coefficient may follow across cases, simplest first: (name, law of the case's dims). The seed
+# model's cases know N and K; a user's sampled cases know N, the batch size, when they have data arrays.
+LAWS = [("", lambda d: 1), ("N", lambda d: d["N"]), ("1/N", lambda d: 1 / d["N"]), ("K", lambda d: d["K"]),
+        ("1/K", lambda d: 1 / d["K"]), ("N/K", lambda d: d["N"] / d["K"]), ("K/N", lambda d: d["K"] / d["N"])]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Diagnosis:
     words: str
     kind: str  # a stable category: "agrees", "no result", "shape", "dtype", "factor", "slip", ...
     cause: str | None = None  # a likely cause shared by parameters, said once in the hint
+
+
+def _seed(cases):
+    """Whether these are the seed model's cases (plan.Case), which know λ, activations, kinks and logits."""
+    return all(hasattr(c, "activations") for c in cases)
 
 
 def _close(x, target, rtol=1e-3):
@@ -57,12 +63,15 @@ def _fraction(c):
 
 
 def _law(values, cases):
-    """(α, law) with value ≈ α · law(N, K) in every case, the simplest law that fits; None where none does.
+    """(α, law) with value ≈ α · law(dims) in every case, the simplest law that fits; None where none does.
 
     A law other than the constant must take two values among the cases, or it could not be told apart.
     """
     for name, law in LAWS:
-        sizes = [law(c.N, c.K) for c in cases]
+        try:
+            sizes = [law(c.dims) for c in cases]
+        except KeyError:  # the cases do not know that dimension
+            continue
         if name and len(set(sizes)) < 2:
             continue
         alphas = [v / s for v, s in zip(values, sizes)]
@@ -99,8 +108,21 @@ def _factor_words(cs, cases):
     return f"off by a factor {_scaled(alpha, law, '') or law}"
 
 
+def _proportional_words(name, ps, cases):
+    """A user's model: words for an error p θ proportional to the parameter θ itself."""
+    found = _law(ps, cases)
+    if found is None:
+        return (f"off by a multiple of {name} itself whose coefficient varies from case to case ({min(ps):.3g} to "
+                f"{max(ps):.3g}), as a penalty term's gradient would be: check its coefficient")
+    alpha, law = found
+    return (f"off by {_scaled(alpha, law, name) or name}, a multiple of {name} itself, as a penalty term's gradient "
+            "would be: check its coefficient (the gradient of λ‖θ‖² is 2λθ)")
+
+
 def _penalty_words(name, ps, cases):
     """Words for a penalty gradient p λθ in each case, or None where p is right (2 for weights, 0 for biases)."""
+    if not _seed(cases):
+        return None if all(_close(p, 0.0, 1e-2) for p in ps) else _proportional_words(name, ps, cases)
     is_bias = name.startswith("b")
     if all(_close(p, 0.0 if is_bias else 2.0, 1e-2) for p in ps):
         return None
@@ -162,20 +184,26 @@ def expected_shape(name, case):
 
 def _shape_words(name, r, comparison):
     case, got = r.case, tuple(comparison.shape)
-    expected, sizes = expected_shape(name, case)
-    where = f"returned shape {got}, expected {expected} = {sizes}"
+    if _seed([case]):
+        expected, sizes = expected_shape(name, case)
+    else:
+        sizes = r.arrays["reference"][name].shape
+        expected = str(sizes)
+    where = f"returned shape {got}, expected {expected}" + (f" = {sizes}" if expected != str(sizes) else "")
     candidate = r.arrays["candidate"].get(name)
     for other, reference in r.arrays["reference"].items():
         if other != name and candidate is not None and _matches(candidate.astype(np.float64), reference, 1e-6):
-            off_by_one = case.L > 2 and name[0] == other[0] and abs(int(name[1:]) - int(other[1:])) == 1
+            off_by_one = getattr(case, "L", 2) > 2 and name[0] == other[0] and abs(int(name[1:]) - int(other[1:])) == 1
             return Diagnosis(f"has {other}'s shape and values: {name} and {other} look swapped"
                              + (" (a layer index off by one?)" if off_by_one else "") + f" ({where})", "swapped")
-    if len(got) == 2 and got == sizes[::-1] and len(sizes) == 2:
+    N = case.dims.get("N")
+    if len(got) == 2 and got == tuple(sizes)[::-1] and len(sizes) == 2:
         return Diagnosis(f"transposed: {where}", "transposed")
-    if len(sizes) == 1 and got == (case.N, sizes[0]):
-        return Diagnosis(f"the sum over the N = {case.N} examples is missing: {where}", "shape")
-    if len(sizes) == 1 and got in ((1, sizes[0]), (sizes[0], 1)):
-        return Diagnosis(f"not 1-D: {where} (sum without keepdims)", "shape")
+    if N and got == (N, *sizes):
+        return Diagnosis(f"the sum over the N = {N} examples is missing: {where}", "shape")
+    if tuple(s for s in got if s != 1) == tuple(s for s in sizes if s != 1) and len(got) > len(sizes):
+        return Diagnosis(f"extra dimensions of size 1: {where} (a sum with keepdims=True, or a column for a "
+                         "vector)", "shape")
     return Diagnosis(f"wrong shape: {where}", "shape")
 
 
@@ -194,7 +222,7 @@ def _dtype_words(name, failing, comparison, dtype):
     elif got == "float32" and np.dtype(dtype) == np.float64:
         cause = "something in the candidate computes in float32 (an astype, a float32 constant or array)"
     else:
-        cause = "return each gradient in the dtype of X"
+        cause = "return each gradient in the dtype of its parameter"
     return Diagnosis(words, "dtype", cause)
 
 
@@ -202,7 +230,7 @@ def _not_finite_words(failing, comparison):
     r = failing[0]
     c = comparison(r)
     where = f"{c.candidate_value} at entry {c.worst_index} (reference {c.reference_value:.6g}) in {r.case.describe()}"
-    if all(f.case.large_logits for f in failing):
+    if all(getattr(f.case, "large_logits", False) for f in failing):
         return Diagnosis(f"not finite where the reference is, only in cases with large logits: {where}. exp(z3) "
                          "overflows there: subtract each row's maximum from z3 before exp (softmax is unchanged by "
                          "the shift)", "overflow")
@@ -227,16 +255,24 @@ def _value_words(name, failing, results, dtype, kind):
         data_part = a["reference"][name] if stages else a["data_part"][name]
         return np.asarray(a["candidate"][name], np.float64), data_part
 
+    seed = _seed([r.case for r in results])
     fits = []
     for r in failing:
         penalty_direction = None
-        if not stages and r.case.lam > 0:
-            penalty_direction = r.case.lam * r.arrays["params"][name].astype(np.float64)
+        # A single entry cannot tell a penalty's share from the data term's: in a user's model, which need
+        # have no penalty, it is fitted by the data term alone; in the seed model, with λ > 0, by neither.
+        if not stages and (r.case.lam > 0 if seed else np.size(r.arrays["params"][name]) > 1):
+            # The seed model's penalty is λθ; in a user's model, anything proportional to θ.
+            penalty_direction = (r.case.lam if seed else 1.0) * np.asarray(r.arrays["params"][name], np.float64)
         fits.append(_fit(*candidate_and_data_part(r), penalty_direction, rtol))
     if all(f is not None for f in fits):
         data = [(f[0], r.case) for f, r in zip(fits, failing) if f[0] is not None]
         penalty = [(f[1], r.case) for f, r in zip(fits, failing) if f[1] is not None]
         words = [_factor_words(*zip(*data)) if data else None, _penalty_words(name, *zip(*penalty)) if penalty else None]
+        if not seed and words[0]:
+            # A user's loss mixes its own penalty into the reference: with a wrong factor on the whole, a
+            # multiple of θ is that factor's trace on the penalty, not a mistake of its own.
+            words[1] = None
         if any(words):
             return Diagnosis("; ".join(w for w in words if w), "penalty" if not words[0] else "factor")
 
@@ -246,6 +282,9 @@ def _value_words(name, failing, results, dtype, kind):
             for other, reference in r.arrays["reference"].items():
                 if other != name and _matches(g, reference, rtol):
                     return Diagnosis(f"has {other}'s values: {name} and {other} look swapped", "swapped")
+    if not seed:
+        return _generic_pattern(name, failing, results, kind)
+    if not stages:
         for family in (slips.top_slips, slips.layer_slips):
             matched = None
             for r in failing:
@@ -289,6 +328,21 @@ def _value_words(name, failing, results, dtype, kind):
         return Diagnosis("wrong only when λ > 0: look at the regularisation term" if bad == [True]
                          else "wrong only when λ = 0", "lambda")
 
+    worst = max(failing, key=lambda r: getattr(r, kind)[name].abs_error)
+    c = getattr(worst, kind)[name]
+    return Diagnosis(f"wrong in {len(failing)} of {len(results)} cases, with no pattern among those tried; largest "
+                     f"error at entry {c.worst_index}: {c.candidate_value:.6g} against {c.reference_value:.6g} in "
+                     f"{worst.case.describe()}", "unexplained")
+
+
+def _generic_pattern(name, failing, results, kind):
+    """A user's model: what sets the failing cases apart, or where the largest error is."""
+    def ok(r):
+        return getattr(r, kind)[name].ok
+
+    for feature in results[0].case.features:
+        if _only_when(failing, results, ok, lambda r: r.case.features[feature]) == [True]:
+            return Diagnosis(f"wrong only in cases with {feature}", "pattern")
     worst = max(failing, key=lambda r: getattr(r, kind)[name].abs_error)
     c = getattr(worst, kind)[name]
     return Diagnosis(f"wrong in {len(failing)} of {len(results)} cases, with no pattern among those tried; largest "
@@ -366,12 +420,13 @@ def chain_rule_hint(wrong, L):
 def hint(diagnoses, wrong_in_data, L):
     """One line on where to look: the same cause named for every parameter, or the chain rule.
 
-    diagnoses: name -> Diagnosis; wrong_in_data: the parameters wrong in cases with λ = 0.
+    diagnoses: name -> Diagnosis; wrong_in_data: the parameters wrong in cases with λ = 0;
+    L: the seed model's depth, or None for a user's model.
     """
     wrong = {name: d for name, d in diagnoses.items() if d.kind != "agrees"}
     causes = list(dict.fromkeys(d.cause for d in wrong.values() if d.cause))
     if causes:
         return "; ".join(causes)
-    if any(d.kind in _NO_CHAIN_RULE for d in wrong.values()):
-        return None
+    if L is None or any(d.kind in _NO_CHAIN_RULE for d in wrong.values()):
+        return None  # no chain rule to walk in a user's model, nor in what came back malformed
     return chain_rule_hint(set(wrong_in_data), L)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import wire
+from . import values, wire
 from .loader import LoadError
 
 # After this many crashes or timeouts the candidate is not run again: the remaining cases are "not run".
@@ -55,6 +55,7 @@ class Outcome:
     types: dict = field(default_factory=dict)
     failure: dict | None = None
     modified: list = field(default_factory=list)
+    tree: dict | None = None  # for a values.Tree result: its structure, the arrays in value as "#0", "#1", …
 
 
 FAILURES = ("raised", "exited", "returned", "signature", "crashed", "timed out", "broke the channel", "not run")
@@ -122,6 +123,13 @@ def _type_name(value):
 
 def portable(result):
     """An Outcome for a returned `result`: name -> numeric ndarray, or words for what came."""
+    if isinstance(result, values.Tree):
+        arrays = []
+        try:
+            tree = result.encode(arrays)
+        except values.Unportable as exc:
+            return _failure("returned", f"returned what cannot be passed on: {exc}")
+        return Outcome(value={f"#{i}": a for i, a in enumerate(arrays)}, tree=tree)
     if not isinstance(result, Mapping):
         return _failure("returned", f"returned {what(result)}, not a dict")
     outcome = Outcome()
@@ -187,7 +195,8 @@ def call(function, args, names):
             outcome = _failure("signature", f"cannot be called as {expected}: {exc}; it is defined as {_definition(function)}")
         else:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            outcome = _failure("raised", f"raised {type(exc).__name__}: {message} (at {_where(exc.__traceback__.tb_next)})")
+            where = "" if getattr(exc, "located", False) else f" (at {_where(exc.__traceback__.tb_next)})"
+            outcome = _failure("raised", f"raised {type(exc).__name__}: {message}{where}")
     after = dict(_snapshot(args, names))
     outcome.modified = [name for name, value in before if _changed(value, after[name])]
     return outcome
@@ -278,11 +287,16 @@ class Isolated:
     """Runs the functions named by specs in a worker process, one call at a time, each within `timeout` seconds.
 
     specs: role -> "file.py:function" or "module:function"; roles in `optional` may be missing.
+    roles: instead of specs, {"side": "reference" or "candidate", "mode": "loss" or "layer", "specs": …}:
+    the worker builds the roles of generic.reference_roles or generic.candidate_roles.
     Calls may be submitted ahead: the worker works while gradcheck computes the reference.
     """
 
-    def __init__(self, specs, *, timeout, optional=()):
-        self.specs, self.optional, self.timeout = dict(specs), set(optional), timeout
+    def __init__(self, specs=None, *, timeout, optional=(), roles=None, env=None):
+        self.specs, self.optional, self.timeout = dict(specs or {}), set(optional), timeout
+        self.env = env
+        self.request = {"op": "roles", **roles} if roles else \
+            {"op": "load", "specs": self.specs, "optional": sorted(self.optional)}
         self.output = {"stdout": Tally(), "stderr": Tally()}
         self.loaded = {}  # role -> definition words, for roles that loaded
         self.fatal = 0
@@ -299,7 +313,7 @@ class Isolated:
         self._process = subprocess.Popen(
             [sys.executable, "-P", "-m", "jax_reference.gradcheck.worker", str(requests_r), str(replies_w)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(requests_r, replies_w), start_new_session=True,
+            pass_fds=(requests_r, replies_w), start_new_session=True, env=self.env,
         )
         _LIVE.add(self._process)
         os.close(requests_r)
@@ -320,7 +334,7 @@ class Isolated:
         """Starts the worker and imports the functions; raises LoadError with the reason where it cannot."""
         try:
             self._spawn()
-            wire.send_request(self._requests, {"op": "load", "specs": self.specs, "optional": sorted(self.optional)})
+            wire.send_request(self._requests, self.request)
             header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout)
         except wire.ChannelError as exc:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
@@ -328,6 +342,7 @@ class Isolated:
             self._kill()
             raise LoadError(str(header["error"]), header.get("role"))
         self.loaded = header["loaded"]
+        self.names = header.get("names", [])
         return self.loaded
 
     def _kill(self):
@@ -428,7 +443,8 @@ def outcome_to_wire(outcome):
             arrays.append(v)
         else:
             value[name] = {"text": v}
-    header = {"value": value, "types": outcome.types, "failure": outcome.failure, "modified": outcome.modified}
+    header = {"value": value, "types": outcome.types, "failure": outcome.failure, "modified": outcome.modified,
+              "tree": outcome.tree}
     return header, arrays
 
 
@@ -440,7 +456,10 @@ def outcome_from_wire(header, arrays):
             failure = {"kind": str(failure["kind"]), "message": str(failure["message"])}
             if failure["kind"] not in FAILURES:
                 raise ValueError(failure["kind"])
-        return Outcome(value, {str(k): str(v) for k, v in header["types"].items()}, failure,
-                       [str(m) for m in header["modified"]])
+        outcome = Outcome(value, {str(k): str(v) for k, v in header["types"].items()}, failure,
+                          [str(m) for m in header["modified"]], header.get("tree"))
+        if outcome.tree is not None:
+            values.decode(outcome.tree, [value[f"#{i}"] for i in range(len(value))])  # well formed, or raises
+        return outcome
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         return _failure("broke the channel", f"its process sent a malformed reply ({type(exc).__name__})")

@@ -63,6 +63,11 @@ class Case:
         return self.widths[-1]
 
     @property
+    def dims(self):
+        """The sizes a coefficient's law may follow (diagnose.LAWS)."""
+        return {"N": self.N, "K": self.K}
+
+    @property
     def activation(self):
         """What the candidate is given: one name when every hidden layer has it, else one per layer."""
         return self.activations[0] if len(set(self.activations)) == 1 else self.activations

@@ -59,17 +59,41 @@ def output_line(report):
     return f"note: the candidate printed {' and '.join(parts)}, not shown here (first line: {first[:80]!r})"
 
 
-def text(report):
-    """A table a person reads on the terminal."""
+def heading(report):
+    """The first two lines: what was checked against what, and over which cases."""
     c = report["config"]
+    common = f"{c['cases']} cases, {c['dtype']} (rtol {c['tolerance']['rtol']:g}), seed {c['seed']}"
+    if c["mode"] == "loss":
+        return [f"gradcheck: {report['candidate']} against jax.grad of {c['reference']}",
+                f"{common}, cases from {c['sampler']}"]
+    if c["mode"] == "layer":
+        return [f"gradcheck: {report['candidate']} against jax.vjp of {c['reference']}, with a random dout",
+                f"{common}, cases from {c['sampler']}"]
     lams = [case["lam"] for case in report["cases"]]
     depth = "" if c["depth"] == 2 else f", {c['depth']} weight layers"
-    lines = [
-        f"gradcheck: {report['candidate']} against jax.grad of jax_reference.loss",
-        f"{c['cases']} cases{depth}, {c['dtype']} (rtol {c['tolerance']['rtol']:g}), seed {c['seed']}, activations "
-        f"{', '.join(c['activations'])}, λ = 0 in {sum(lam == 0 for lam in lams)}, λ > 0 in {sum(lam > 0 for lam in lams)}",
-        "",
-    ]
+    return [f"gradcheck: {report['candidate']} against jax.grad of jax_reference.loss",
+            f"{c['cases']} cases{depth}, {c['dtype']} (rtol {c['tolerance']['rtol']:g}), seed {c['seed']}, activations "
+            f"{', '.join(c['activations'])}, λ = 0 in {sum(lam == 0 for lam in lams)}, "
+            f"λ > 0 in {sum(lam > 0 for lam in lams)}"]
+
+
+def _slope(s):
+    return "at rounding" if s is None else f"{s:.1f}"
+
+
+def taylor_line(report):
+    """The Taylor remainder test of the candidate's gradient, per parameter."""
+    slopes = report["witness"].get("taylor")
+    if not slopes:
+        return None
+    parts = [f"{name} {_slope(s['candidate']['slope'])}" for name, s in slopes.items() if s["candidate"]["cases"]]
+    return ("taylor: |F(θ + h v) − F(θ) − h⟨g, v⟩| falls as h to the power " + ", ".join(parts)
+            + " (2 for a right gradient, 1 for a wrong one; at rounding where F is linear near θ)") if parts else None
+
+
+def text(report):
+    """A table a person reads on the terminal."""
+    lines = [*heading(report), ""]
     rows = []
     for kind in ("parameters", "stages"):
         for name, p in report[kind].items():
@@ -88,17 +112,23 @@ def text(report):
     if report["modified_inputs"]:
         lines.append(f"FAIL: the candidate modified its inputs in place: {', '.join(report['modified_inputs'])}")
     if report["not_covered"]:
+        c = report["config"]
         lines.append(f"not covered by {_plural(c['cases'], 'case')}: {', '.join(report['not_covered'])} "
                      f"(--cases {c['cases_to_cover']} or more covers them)")
     if output_line(report):
         lines.append(output_line(report))
+    for warning in report.get("warnings", []):
+        lines.append(f"warning: {warning}")
+    if taylor_line(report):
+        lines.append(taylor_line(report))
     w = report["witness"]
     if w["ok"]:
         verdict = f"agree with the reference in {_plural(w['cases_checked'], 'case')} (within {w['tolerance']:g} of ‖g‖ + |J~|"
     else:
         verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of ‖g‖ + |J~|, tolerance "
                    f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
-    kinks, sampled_out = w["cases_at_kinks"], w["cases_skipped"] - w["cases_at_kinks"]
+    kinks = w["cases_at_kinks"]
+    sampled_out = w["cases_skipped"] - kinks if "sampling" in w else 0
     lines.append(f"witness: finite differences {verdict}"
                  + (f"; {_plural(kinks, 'case')} at kinks skipped" if kinks else "")
                  + (f"; after the first {w['sampling']['every case up to']} cases, one in "

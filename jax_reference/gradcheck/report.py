@@ -64,7 +64,7 @@ def _in_layers(message, case):
     """A broadcast error's 2-D shapes in the case's symbols, so that a learner sees which layers met:
     '(28,2) (28,18)' of widths 9-15-10-2-18 is (N, H4) and (N, K), the widths of z4 and z5."""
     found = _SHAPES.search(message)
-    if not found:
+    if not found or not hasattr(case, "widths"):
         return message
     names = width_names(case.L)
     where = {w: (names[j], "X" if j == 0 else f"z{j + 1}") for j, w in enumerate(case.widths)}
@@ -90,49 +90,99 @@ def _failures(results):
              "first_case": cases[0].describe()} for (what, kind, _), (message, cases) in groups.items()]
 
 
-def build(results, *, output, candidate_name, dtype, seed, checked_stages, activations, lams, depth=2):
-    """The whole report as a JSON-ready dict."""
+def _witness(results, mode):
+    witnessed = [r for r in results if r.witness_ok is not None]
+    witness = {
+        "ok": all(r.witness_ok for r in witnessed),
+        "tolerance": FD_RTOL,
+        "cases_checked": len(witnessed),
+        "cases_skipped": len(results) - len(witnessed),
+        "max_error": max((r.witness_error for r in witnessed), default=None),
+    }
+    if mode == "seed":
+        return {**witness, "what": "central finite differences of manual_grad.loss in float64 against jax.grad of the "
+                "reference", "kinks": "cases with exact zeros at a relu or leaky_relu kink are skipped: the loss has "
+                "no derivative there", "cases_at_kinks": sum(r.case.kinks for r in results),
+                "sampling": {"every case up to": WITNESS_ALL, "then one in": WITNESS_EVERY}}
+    slopes = {}
+    for name in results[0].parameters:
+        for who in ("candidate", "reference"):
+            found = [r.taylor[name][who] for r in results if r.taylor and name in r.taylor and who in r.taylor[name]]
+            measured = [s for s in found if s is not None]
+            slopes.setdefault(name, {})[who] = {"slope": float(np.median(measured)) if measured else None,
+                                                "cases": len(found), "at rounding": len(found) - len(measured)}
+    return {**witness, "what": "central finite differences of the user's NumPy function in float64, along a random "
+            "direction per parameter, against the reference", "cases_at_kinks": sum(r.at_kink for r in results),
+            "kinks": "cases at a kink of the function (one-sided slopes differ) are not counted against the candidate: "
+            "autodiff's convention there need not be the derivation's",
+            "taylor": slopes}
+
+
+def _shape_warnings(results):
+    """A user's sampler: shapes that let a transposed gradient pass unseen."""
+    shapes = {r.case.shapes for r in results}
+    warnings = []
+    if len(shapes) == 1 and len(results) > 1:
+        warnings.append("every case has the same shapes: draw them at random in sample(rng), so that a transposed "
+                        "or reshaped gradient cannot pass by chance")
+    squares = [name for name, shape in results[0].case.shapes
+               if len(shape) == 2 and all(dict(r.case.shapes)[name][0] == dict(r.case.shapes)[name][1] for r in results)]
+    if squares:
+        warnings.append(f"{', '.join(squares)} square in every case: a transpose of it cannot be told apart")
+    return warnings
+
+
+def build(results, *, output, candidate_name, config):
+    """The whole report as a JSON-ready dict.
+
+    config: the mode's settings: "mode" ("seed", "loss" or "layer"), "dtype", "seed"; the seed model's
+    "checked_stages", "activations", "lams", "depth"; the other modes' "reference" and "sampler" names.
+    """
+    mode, dtype = config["mode"], config["dtype"]
     names = list(results[0].parameters)
     pairs = {name: _summary(name, results, dtype, "parameters") for name in names}
     parameters = {name: summary for name, (summary, _) in pairs.items()}
     stages = {}
-    if checked_stages:
+    if config.get("checked_stages"):
         stages = {name: _summary(name, results, dtype, "stages")[0] for name in results[0].stages}
-    witnessed = [r for r in results if r.witness_ok is not None]
-    witness = {
-        "ok": all(r.witness_ok for r in witnessed),
-        "what": "central finite differences of manual_grad.loss in float64 against jax.grad of the reference",
-        "kinks": "cases with exact zeros at a relu or leaky_relu kink are skipped: the loss has no derivative there",
-        "tolerance": FD_RTOL,
-        "cases_checked": len(witnessed),
-        "cases_skipped": len(results) - len(witnessed),
-        "cases_at_kinks": sum(r.case.kinks for r in results),
-        "sampling": {"every case up to": WITNESS_ALL, "then one in": WITNESS_EVERY},
-        "max_error": max((r.witness_error for r in witnessed), default=None),
-    }
+    witness = _witness(results, mode)
     failures = _failures(results)
     extra_keys = sorted({k for r in results for k in r.extra_keys})
     modified = sorted({m for r in results for m in r.modified_inputs})
     # The chain-rule hint is about the data term: judge it by the λ = 0 cases where there are some.
-    data_cases = [r for r in results if r.case.lam == 0] or results
+    data_cases = [r for r in results if getattr(r.case, "lam", 0) == 0] or results
     wrong_in_data = [name for name in names if any(not r.parameters[name].ok for r in data_cases)]
     complete = not failures
     ok = (complete and all(p["ok"] for p in parameters.values()) and not extra_keys and not modified
           and witness["ok"] and all(s["ok"] for s in stages.values()))
     tol = tolerance(dtype)
+    settings = {"mode": mode, "cases": len(results), "seed": config["seed"], "dtype": np.dtype(dtype).name,
+                "tolerance": {"rtol": tol.rtol, "atol": tol.atol}}
+    if mode == "seed":
+        activations, lams, depth = config["activations"], config["lams"], config["depth"]
+        settings.update({"depth": depth, "activations": list(activations),
+                         "lams": "0 and random λ > 0" if lams is None else lams,
+                         "cases_to_cover": cases_to_cover(activations, lams)})
+        not_covered_ = not_covered([r.case for r in results], activations, lams, depth)
+        warnings = []
+    else:
+        timing = results[-1].timing
+        settings.update({"reference": config["reference"], "sampler": config["sampler"],
+                         "reference compile s": timing["compile_s"], "reference run s": timing["run_s"],
+                         "reference eager": timing["eager"]})
+        not_covered_, warnings = [], _shape_warnings(results)
     return _plain({
         "ok": ok,
         "complete": complete,
         "candidate": candidate_name,
-        "config": {"cases": len(results), "seed": seed, "dtype": np.dtype(dtype).name, "depth": depth,
-                   "activations": list(activations), "lams": "0 and random λ > 0" if lams is None else lams,
-                   "tolerance": {"rtol": tol.rtol, "atol": tol.atol},
-                   "cases_to_cover": cases_to_cover(activations, lams)},
-        "not_covered": not_covered([r.case for r in results], activations, lams, depth),
+        "config": settings,
+        "not_covered": not_covered_,
+        "warnings": warnings,
         "parameters": parameters,
         "stages": stages,
         "failures": failures,
-        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data, depth),
+        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data,
+                     config.get("depth") if mode == "seed" else None),
         "extra_keys": extra_keys,
         "modified_inputs": modified,
         "witness": witness,

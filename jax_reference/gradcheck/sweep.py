@@ -6,8 +6,9 @@ import numpy as np
 
 import jax_reference as jr
 from jax_reference import witness
-from jax_reference.tolerances import measure, rounding_scales, tolerance
+from jax_reference.tolerances import FD_RTOL, measure, rounding_scales, tolerance
 
+from . import generic
 from .plan import Case
 
 GRAD_ARGS = ("params", "X", "y", "lam", "activation")
@@ -33,6 +34,7 @@ class Comparison:
     candidate_value: float | None = None
     reference_value: float | None = None
     words: str | None = None  # what came, where it is not an array
+    bound: float | None = None  # the tolerance ‖candidate − reference‖ was held to
 
 
 def compare(candidate, reference, dtype, scale):
@@ -46,7 +48,7 @@ def compare(candidate, reference, dtype, scale):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(candidate))[0])
         return Comparison(False, "not finite", candidate.shape, str(candidate.dtype), worst_index=bad,
                           candidate_value=float(candidate[bad]), reference_value=float(reference[bad]))
-    values_ok, diff, rel = measure(candidate, reference, dtype, scale)
+    values_ok, diff, rel, bound = measure(candidate, reference, dtype, scale)
     gap = np.abs(candidate.astype(np.float64) - reference)
     # The first of the entries whose error ties with the largest: roundoff must not pick among ties, such as
     # the two columns of a K = 2 softmax gradient, which are exact negatives of each other.
@@ -57,7 +59,7 @@ def compare(candidate, reference, dtype, scale):
     problem = None if values_ok and dtype_ok else ("dtype" if not dtype_ok else "values")
     return Comparison(
         values_ok and dtype_ok, problem, candidate.shape, str(candidate.dtype), diff, rel,
-        tuple(int(i) for i in worst), float(candidate[worst]), float(reference[worst]),
+        tuple(int(i) for i in worst), float(candidate[worst]), float(reference[worst]), bound=bound,
     )
 
 
@@ -84,6 +86,9 @@ class CaseResult:
     stage_failure: dict | None
     # What diagnosis and plots need: the candidate's arrays, the reference, its data part (λ = 0), the inputs.
     arrays: dict
+    taylor: dict = None  # loss and layer modes: name -> {"candidate": slope, "reference": slope}
+    at_kink: bool = False  # loss and layer modes: the case sits on a kink; its mismatches are not counted
+    timing: dict = None  # loss and layer modes: the reference's seconds compiling and running, so far
 
     def to_json(self):
         return {
@@ -96,6 +101,7 @@ class CaseResult:
             "parameters": {k: {f: v for f, v in vars(c).items() if f != "words" or v} for k, c in self.parameters.items()},
             "stages": {k: vars(v) for k, v in self.stages.items()},
             "stage_failure": self.stage_failure,
+            **({"taylor": self.taylor, "at_kink": self.at_kink} if self.taylor is not None else {}),
         }
 
 
@@ -177,3 +183,77 @@ def _arrays(outcome, comparisons):
 
 def _as_float64(params, X):
     return {k: v.astype(np.float64) for k, v in params.items()}, X.astype(np.float64)
+
+
+class SetupError(ValueError):
+    """The sampler, the loss or the forward failed, or returned what the mode cannot use: not the candidate's
+    fault, and no verdict can be reached. The message says which, where, and in which case."""
+
+
+def _taylor_slope(remainders, F0, scale):
+    """The slope of log remainder against log h, over the steps where the remainder is above rounding;
+    None where it never is (the function is linear there and the gradient exact, or nearly)."""
+    h = np.array(generic.TAYLOR_STEPS)
+    r = np.array(remainders)
+    keep = r > generic.ROUNDOFF * max(abs(F0), scale, 1e-300)
+    if keep.sum() < 3:
+        return None
+    return float(np.polyfit(np.log(h[keep]), np.log(r[keep]), 1)[0])
+
+
+def _receive(runner, what, case):
+    outcome = runner.receive()
+    if outcome.failure:
+        message = outcome.failure["message"].removeprefix("raised NotTraceable: ")
+        raise SetupError(f"{what} {message} in {case}")
+    return generic.decode(outcome)
+
+
+def run_sampled_case(index, seed, mode, runners, dtype, names):
+    """One case of the loss or layer mode (generic.py): sample, reference, candidate, witnesses."""
+    dtype = np.dtype(dtype)
+    reference_runner, candidate_runner = runners["reference"], runners["candidate"]
+    reference_runner.submit("sample", (seed,), ("seed",))
+    try:
+        value, floats, N = generic.checked_sample(mode, _receive(reference_runner, "the sampler", f"case {index}"),
+                                                  dtype, names)
+    except generic.SampleError as exc:
+        raise SetupError(f"{exc} in case {index}") from None
+    case = generic.SampledCase(index, tuple(seed), generic.shapes_of(mode, value, names), N)
+    if mode == "loss":
+        params, data = value
+        candidate_runner.submit("candidate", (params, *data), ("params", *(f"data[{i}]" for i in range(len(data)))))
+        reference_runner.submit("reference", (params, data), ("params", "data"))
+        result = _receive(reference_runner, "the loss", case.describe())
+        rest = data
+    else:
+        reference_runner.submit("reference", (value, (*seed, 1)), ("inputs", "seed"))
+        result = _receive(reference_runner, "the forward", case.describe())
+        candidate_runner.submit("candidate", (result["dout"], *value), ("dout", *(
+            generic.input_name(names, i) for i in range(len(value)))))
+        rest = (value, names, result["dout"])
+    grads = _float64(result["grads"])
+    reference = {name: grads[name] for name in floats if name in grads}  # the sampler's order, not JAX's sorted one
+    outcome = candidate_runner.receive()
+    parameters = _compare_all(outcome, reference, dtype, {name: 0.0 for name in reference})
+    candidate = _arrays(outcome, parameters)
+    comparable = {k: v for k, v in candidate.items() if np.shape(v) == reference[k].shape} or None
+    reference_runner.submit("witness", (floats, rest, reference, comparable, (*seed, 2)),
+                            ("point", "rest", "reference", "candidate", "seed"))
+    witness = _receive(reference_runner, "the finite differences of the user's function", case.describe())
+
+    checked = {n: w for n, w in witness.items() if not w["kink"]}
+    errors = [abs(w["fd"] - w["along"]) / (w["scale"] or 1.0) for w in checked.values()]
+    at_kink = any(w["at_kink"] for w in witness.values())
+    taylor = {n: {who: _taylor_slope(r, w["F0"], w["scale"]) for who, r in w["remainders"].items()}
+              for n, w in witness.items() if not w["kink"]}
+    if at_kink:  # autodiff's convention at a kink need not be the derivation's: a mismatch here is no verdict
+        parameters = {n: Comparison(True, "at a kink", *list(vars(c).values())[2:]) if c.problem == "values" else c
+                      for n, c in parameters.items()}
+    extra_keys = [] if outcome.failure else sorted(k for k in outcome.value if k not in reference)
+    ok = outcome.failure is None and not extra_keys and not outcome.modified and all(c.ok for c in parameters.values())
+    arrays = {"candidate": candidate, "reference": reference, "data_part": reference,
+              "params": {k: np.asarray(v) for k, v in floats.items()}, "stages": {}}
+    return CaseResult(case, dtype, ok, outcome.failure, parameters, extra_keys, sorted(outcome.modified),
+                      outcome.types, (max(errors) <= FD_RTOL) if errors else None, max(errors, default=None), {},
+                      None, arrays, taylor, at_kink, result["timing"])

@@ -85,7 +85,7 @@ def receive_request(fd):
 
 def send_reply(fd, header, arrays=()):
     """header: JSON-ready; arrays: numeric ndarrays, referred to in the header by position."""
-    arrays = [np.ascontiguousarray(a) for a in arrays]
+    arrays = [np.asarray(a, order="C") for a in arrays]  # not ascontiguousarray: it makes a 0-d array 1-d
     meta = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
     head = json.dumps({"header": header, "arrays": meta}).encode()
     _write_frame(fd, struct.pack(">I", len(head)) + head + b"".join(a.tobytes() for a in arrays))

@@ -37,6 +37,26 @@ def _load(specs, optional):
     return functions, {"loaded": {role: _definition(f) for role, f in functions.items()}}
 
 
+def _roles(request):
+    """(role -> function, the header of the reply) for the loss and layer modes (generic.py)."""
+    from . import generic
+
+    try:
+        if request["side"] == "reference":
+            functions, names = generic.reference_roles(request["mode"], request["specs"])
+        else:
+            functions, names = generic.candidate_roles(request["mode"], request["specs"]), []
+    except LoadError as exc:
+        raise LoadError(str(exc), request["side"]) from None
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exc:
+        raise LoadError(f"importing it called sys.exit({exc.code!r})", request["side"]) from None
+    except BaseException as exc:
+        raise LoadError(f"{type(exc).__name__}: {exc}", request["side"]) from None
+    return functions, {"loaded": {role: _definition(f) for role, f in functions.items()}, "names": names}
+
+
 def main(argv=None):
     requests, replies = (int(fd) for fd in (argv or sys.argv)[1:3])
     _die_with_parent()
@@ -44,9 +64,10 @@ def main(argv=None):
     wire.send_reply(replies, {"ready": True})
     functions = {}
     while (request := wire.receive_request(requests)) is not None:
-        if request["op"] == "load":
+        if request["op"] in ("load", "roles"):
             try:
-                functions, header = _load(request["specs"], set(request["optional"]))
+                functions, header = _load(request["specs"], set(request["optional"])) if request["op"] == "load" \
+                    else _roles(request)
             except LoadError as exc:
                 header = {"error": str(exc), "role": exc.role}
             wire.send_reply(replies, header)

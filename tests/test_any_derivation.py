@@ -1,0 +1,283 @@
+"""gradcheck's loss and layer modes: any NumPy loss or layer, checked against autodiff of the user's own
+code run with jax.numpy, with the mistake named; and every way the user's sampler or loss can fail,
+reported as a usage error (exit 2), never as a pass."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jax_reference.gradcheck import assert_vjp_agree, check_gradients, check_vjp, text
+from jax_reference.gradcheck.cli import main
+from jax_reference.gradcheck.loader import load
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS, LAYERS = ROOT / "examples" / "models", ROOT / "examples" / "layers"
+CASES = 6
+
+
+def model(name, function):
+    return load(f"{MODELS / name}.py:{function}")[0]
+
+
+def layer(name, function):
+    return load(f"{LAYERS / name}.py:{function}")[0]
+
+
+# (model file, the mistaken grad's file, {parameter: words its diagnosis must contain, or "" for any FAIL})
+LOSS_EXAMPLES = [
+    ("softmax_regression", "softmax_regression_sum", {"W": "N times too large", "b": "N times too large"}),
+    ("svm", "svm_true_class", {"W": ""}),
+    ("logistic_regression", "logistic_regression_sign", {"w": "sign flipped", "b": "sign flipped"}),
+    ("mlp_mse", "mlp_mse_half", dict.fromkeys(["W1", "b1", "W2", "b2", "W3", "b3"], "off by a constant factor 1/2")),
+]
+
+
+@pytest.mark.parametrize("name, mistake, expected", LOSS_EXAMPLES, ids=[e[0] for e in LOSS_EXAMPLES])
+def test_each_model_passes_and_its_mistake_is_named(name, mistake, expected):
+    loss, sample = model(name, "loss"), model(name, "sample")
+    right = check_gradients(model(name, "grad"), loss=loss, sample=sample, cases=CASES)
+    assert right["ok"], text(right)
+    assert all(s["candidate"]["slope"] is None or s["candidate"]["slope"] > 1.8 for s in right["witness"]["taylor"].values())
+    wrong = check_gradients(model(mistake, "grad"), loss=loss, sample=sample, cases=CASES)
+    assert not wrong["ok"]
+    for parameter, words in expected.items():
+        p = wrong["parameters"][parameter]
+        assert not p["ok"] and words in p["diagnosis"], (parameter, p["diagnosis"])
+        assert wrong["witness"]["taylor"][parameter]["candidate"]["slope"] < 1.2  # the Taylor test sees it too
+
+
+# (layer, {input: words its diagnosis must contain, or "" for any FAIL}; the others must agree)
+LAYER_EXAMPLES = [("affine", {"w": "transposed"}), ("relu", {"x": ""}), ("batchnorm", {"x": ""})]
+
+
+@pytest.mark.parametrize("name, expected", LAYER_EXAMPLES, ids=[e[0] for e in LAYER_EXAMPLES])
+def test_each_layer_passes_and_its_mistake_is_named(name, expected):
+    forward, sample = layer("layers", f"{name}_forward"), layer("layers", f"sample_{name}")
+    right = check_vjp(layer("layers", f"{name}_backward"), forward=forward, sample=sample, cases=CASES)
+    assert right["ok"], text(right)
+    wrong = check_vjp(layer("layer_mistakes", f"{name}_backward"), forward=forward, sample=sample, cases=CASES)
+    assert not wrong["ok"]
+    for parameter, p in wrong["parameters"].items():
+        if parameter in expected:
+            assert not p["ok"] and expected[parameter] in p["diagnosis"], (parameter, p["diagnosis"])
+        else:
+            assert p["ok"], (parameter, p["diagnosis"])
+
+
+def test_a_layer_report_names_the_forward_arguments():
+    report = check_vjp(layer("layers", "affine_backward"), forward=layer("layers", "affine_forward"),
+                       sample=layer("layers", "sample_affine"), cases=2)
+    assert list(report["parameters"]) == ["x", "w", "b"]
+    with pytest.raises(AssertionError, match="transposed"):
+        assert_vjp_agree(layer("layer_mistakes", "affine_backward"), forward=layer("layers", "affine_forward"),
+                         sample=layer("layers", "sample_affine"), cases=2)
+
+
+def write(tmp_path, source, name="user.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+SAMPLE = '''
+def sample(rng):
+    N, D = int(rng.integers(2, 9)), int(rng.integers(2, 7))
+    return {"w": rng.standard_normal(D)}, (rng.standard_normal((N, D)), rng.integers(0, 2, N))
+'''
+
+
+def run(tmp_path, source, *extra, grad="grad", quiet=False):
+    """gradcheck's command line on a user file of loss, grad and sample: (exit status, JSON report)."""
+    path = write(tmp_path, "import numpy as np\n" + textwrap.dedent(source) + SAMPLE)
+    report = tmp_path / "report.json"
+    status = main([f"{path}:{grad}", "--loss", f"{path}:loss", "--sample", f"{path}:sample", "--cases", "4",
+                   "--json", str(report), *(["--quiet"] if quiet else []), *extra])
+    return status, json.loads(report.read_text()) if report.exists() else None
+
+
+# The in-place idioms jax.numpy cannot run, rewritten into their functional form for the reference.
+IDIOMS = {
+    "item assignment": '''
+        def loss(params, X, y):
+            s = X @ params["w"]
+            m = np.maximum(0, 1 - s)
+            m[y == 1] = 0
+            return m.sum()
+        def grad(params, X, y):
+            s = X @ params["w"]
+            active = ((1 - s) > 0) & (y != 1)
+            return {"w": -(X * active[:, None]).sum(axis=0)}
+        ''',
+    "augmented item assignment and ufunc.at": '''
+        def loss(params, X, y):
+            s = X @ params["w"]
+            t = np.zeros(2)
+            np.add.at(t, y, s)
+            t[0] *= 2
+            return np.sum(t ** 2)
+        def grad(params, X, y):
+            s = X @ params["w"]
+            t = np.zeros(2)
+            np.add.at(t, y, s)
+            t[0] *= 2
+            weights = 2 * t[y] * np.where(y == 0, 2.0, 1.0)
+            return {"w": X.T @ weights}
+        ''',
+    "from numpy import, and Python if on a value": '''
+        from numpy import exp
+        def loss(params, X, y):
+            z = X @ params["w"]
+            total = np.sum(exp(-z))
+            if total > 1e12:
+                return total
+            return np.log(total)
+        def grad(params, X, y):
+            e = np.exp(-(X @ params["w"]))
+            return {"w": -(X.T @ e) / e.sum()}
+        ''',
+}
+
+
+@pytest.mark.parametrize("source", IDIOMS.values(), ids=IDIOMS.keys())
+def test_numpy_idioms_run_under_jax_numpy(source, tmp_path, capsys):
+    status, report = run(tmp_path, source)
+    assert status == 0 and report["ok"], capsys.readouterr().out
+
+
+@pytest.mark.parametrize("source, words", [
+    ('''
+        def loss(params, X, y):
+            m = np.zeros((len(y), 2))
+            m[0][1] = params["w"][0]
+            return m.sum()
+        ''', "cannot be changed in place: write x = x.at[index].set(value)"),
+    ('''
+        def loss(params, X, y):
+            windows = np.lib.stride_tricks.sliding_window_view(X @ params["w"], 2)
+            return windows.sum()
+        ''', "cannot run under jax.numpy at user.py:4 `windows = np.lib.stride_tricks.sliding_window_view(X @ "
+           "params[\"w\"], 2)`: 'lib' is not in jax.numpy"),
+    ('''
+        def loss(params, X, y):
+            return X @ params["w"]
+        ''', "the loss must return a scalar"),
+])
+def test_code_that_cannot_run_under_jax_numpy_is_a_usage_error_at_its_line(source, words, tmp_path, capsys):
+    status, report = run(tmp_path, textwrap.dedent(source) + "\ndef grad(params, X, y):\n    return {'w': params['w']}\n")
+    err = capsys.readouterr().err
+    assert status == 2 and words in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert words in report["load_error"]
+
+
+@pytest.mark.parametrize("sample, words", [
+    ("def sample(rng):\n    return [1, 2, 3]\n", "sample(rng) must return (params, data); got a list of 3 items"),
+    ("def sample(rng):\n    return {'w': np.arange(3)}, ()\n", "params['w'] must be a float array"),
+    ("def sample(rng):\n    return {'w': np.array([1.0, np.nan])}, ()\n", "non-finite params['w']: nan at (1,)"),
+    ("def sample(rng):\n    return {'w': np.ones(2)}, np.ones(3)\n", "data must be a tuple of the arguments after params"),
+    ("def sample(rng):\n    return {'w': np.ones(2)}, (object(),)\n", "data[0] is an object, which gradcheck cannot pass"),
+    ("import sys\ndef sample(rng):\n    sys.exit(0)\n", "the sampler called sys.exit(0)"),
+    ("def sample(rng):\n    raise RuntimeError('no data here')\n", "the sampler raised RuntimeError: no data here"),
+])
+def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, tmp_path, capsys):
+    path = write(tmp_path, "import numpy as np\ndef loss(params, *data):\n    return np.sum(params['w'] ** 2)\n"
+                 "def grad(params, *data):\n    return {'w': 2 * params['w']}\n" + sample)
+    status = main([f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample", "--cases", "2"])
+    err = capsys.readouterr().err
+    assert status == 2 and words in err and "in case 0" in err and err.count("\n") == 1, err
+
+
+def test_a_candidate_that_crashes_in_loss_mode_is_wrong(tmp_path):
+    status, report = run(tmp_path, '''
+        import os
+        def loss(params, X, y):
+            return np.sum(params["w"] ** 2)
+        def grad(params, X, y):
+            os._exit(0)
+        ''')
+    assert status == 1 and report["failures"][0]["kind"] == "crashed"
+
+
+def test_wrong_keys_and_kinks(tmp_path):
+    status, report = run(tmp_path, '''
+        def loss(params, X, y):
+            return np.sum(params["w"] ** 2)
+        def grad(params, X, y):
+            return {"W": 2 * params["w"]}
+        ''')
+    assert status == 1 and report["parameters"]["w"]["kind"] == "missing" and report["extra_keys"] == ["W"]
+
+
+def test_a_case_at_a_kink_is_not_held_against_the_candidate(tmp_path):
+    """np.maximum(0, w) at w = 0 exactly: autodiff takes 1/2 there, the derivation 0; neither is wrong."""
+    path = write(tmp_path, '''
+        import numpy as np
+        def loss(params):
+            return np.sum(np.maximum(0, params["w"]))
+        def grad(params):
+            return {"w": (params["w"] > 0).astype(float)}
+        def sample(rng):
+            w = rng.standard_normal(int(rng.integers(2, 9)))
+            w[0] = 0.0  # on the kink
+            return {"w": w}, ()
+        ''')
+    report = check_gradients(f"{path}:grad", loss=f"{path}:loss", sample=f"{path}:sample", cases=3)
+    assert report["ok"] and report["witness"]["cases_at_kinks"] == 3
+    assert all(c["at_kink"] for c in report["cases"])
+
+
+def test_same_shapes_in_every_case_are_warned_of(tmp_path):
+    path = write(tmp_path, '''
+        import numpy as np
+        def loss(params, X):
+            return np.sum((X @ params["W"]) ** 2)
+        def grad(params, X):
+            return {"W": 2 * X.T @ (X @ params["W"])}
+        def sample(rng):
+            return {"W": rng.standard_normal((3, 3))}, (rng.standard_normal((4, 3)),)
+        ''')
+    report = check_gradients(f"{path}:grad", loss=f"{path}:loss", sample=f"{path}:sample", cases=3)
+    assert report["ok"]
+    assert any("every case has the same shapes" in w for w in report["warnings"])
+    assert any("W square in every case" in w for w in report["warnings"])
+
+
+def test_a_loss_written_in_jax_may_be_the_reference(tmp_path):
+    write(tmp_path, '''
+        import jax.numpy as jnp
+        def jax_loss(params, X, y):
+            return jnp.sum(jnp.tanh(X @ params["w"]))
+        ''', "jax_model.py")
+    status, report = run(tmp_path, '''
+        def loss(params, X, y):
+            return np.sum(np.tanh(X @ params["w"]))
+        def grad(params, X, y):
+            return {"w": X.T @ (1 - np.tanh(X @ params["w"]) ** 2)}
+        ''', "--reference", f"{tmp_path / 'jax_model.py'}:jax_loss")
+    assert status == 0 and "jax_model.py:jax_loss" in report["config"]["reference"]
+
+
+def test_float32_in_loss_mode(tmp_path):
+    status, report = run(tmp_path, '''
+        def loss(params, X, y):
+            return np.mean(np.log1p(np.exp(-(2 * y - 1) * (X @ params["w"]))))
+        def grad(params, X, y):
+            t = (2 * y - 1).astype(X.dtype)  # int labels would promote float32 to float64
+            return {"w": X.T @ (-t / (1 + np.exp(t * (X @ params["w"])))) / len(y)}
+        ''', "--dtype", "float32")
+    assert status == 0 and report["config"]["dtype"] == "float32"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["x.py:grad", "--loss", "x.py:loss"], "--loss needs --sample"),
+    (["x.py:grad", "--forward", "x.py:f", "--loss", "x.py:l", "--sample", "x.py:s"], "two modes"),
+    (["x.py:grad", "--loss", "x.py:loss", "--sample", "x.py:s", "--depth", "3"], "--depth belong to the seed model"),
+    (["--sample", "x.py:s"], "--sample belongs with --loss"),
+    (["x.py:b", "--forward", "x.py:f", "--sample", "x.py:s", "--reference", "x.py:r"], "it belongs with --loss"),
+])
+def test_mode_options_that_do_not_fit_are_usage_errors(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1
