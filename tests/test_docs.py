@@ -9,7 +9,7 @@ import pytest
 from jax_reference.gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md", ROOT / "docs" / "any-derivation.md"]
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 
 
@@ -18,10 +18,10 @@ def blocks(doc, language):
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
-def test_python_blocks_run(doc, tmp_path, monkeypatch):
-    """A document's blocks run in order in one namespace, as a reader would run them;
-    the test functions a block defines (the pytest-helper example) run and pass."""
-    monkeypatch.chdir(tmp_path)
+def test_python_blocks_run(doc, monkeypatch):
+    """A document's blocks run in order in one namespace, as a reader would run them from the repository's
+    root; the test functions a block defines (the pytest-helper examples) run and pass."""
+    monkeypatch.chdir(ROOT)
     namespace = {}
     for code in blocks(doc, "python"):
         exec(compile(code, str(doc), "exec"), namespace)

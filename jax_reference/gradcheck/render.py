@@ -122,10 +122,11 @@ def text(report):
     if taylor_line(report):
         lines.append(taylor_line(report))
     w = report["witness"]
+    scale = "‖g‖ + |J~|" if report["config"]["mode"] == "seed" else "‖g‖ + |F|"
     if w["ok"]:
-        verdict = f"agree with the reference in {_plural(w['cases_checked'], 'case')} (within {w['tolerance']:g} of ‖g‖ + |J~|"
+        verdict = f"agree with the reference in {_plural(w['cases_checked'], 'case')} (within {w['tolerance']:g} of {scale}"
     else:
-        verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of ‖g‖ + |J~|, tolerance "
+        verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of {scale}, tolerance "
                    f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
     kinks = w["cases_at_kinks"]
     sampled_out = w["cases_skipped"] - kinks if "sampling" in w else 0
