@@ -202,6 +202,57 @@ def gradcheck_throughput(repeats):
     return result
 
 
+SAMPLED = {"softmax regression": ("models/softmax_regression.py:grad", "--loss", "models/softmax_regression.py:loss",
+                                  "models/softmax_regression.py:sample"),
+           "multiclass SVM": ("models/svm.py:grad", "--loss", "models/svm.py:loss", "models/svm.py:sample"),
+           "logistic regression": ("models/logistic_regression.py:grad", "--loss", "models/logistic_regression.py:loss",
+                                   "models/logistic_regression.py:sample"),
+           "3-layer MLP, MSE": ("models/mlp_mse.py:grad", "--loss", "models/mlp_mse.py:loss", "models/mlp_mse.py:sample"),
+           "affine layer": ("layers/layers.py:affine_backward", "--forward", "layers/layers.py:affine_forward",
+                            "layers/layers.py:sample_affine"),
+           "batchnorm layer": ("layers/layers.py:batchnorm_backward", "--forward", "layers/layers.py:batchnorm_forward",
+                               "layers/layers.py:sample_batchnorm")}
+
+
+def sampled_throughput(repeats):
+    """The loss and layer modes: the default sweep (20 cases) of each example, cold, with the reference's
+    compile and run time apart; and, for softmax regression, the reference compiled per shape against run
+    eagerly (every operation compiled anew for each shape), in one process."""
+    gradcheck = str(Path(sysconfig.get_path("scripts")) / "gradcheck")
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    rows = {}
+    for label, (candidate, option, function, sampler) in SAMPLED.items():
+        seconds, config = [], None
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as folder:
+                report = Path(folder) / "r.json"
+                start = time.perf_counter()
+                subprocess.run([gradcheck, str(examples / candidate), option, str(examples / function), "--sample",
+                                str(examples / sampler), "--quiet", "--json", str(report)], check=True)
+                seconds.append(time.perf_counter() - start)
+                config = json.loads(report.read_text())["config"]
+        rows[label] = {"cold s, 20 cases": float(np.median(seconds)),
+                       "reference compile s": config["reference compile s"],
+                       "reference run s": config["reference run s"]}
+        print(f"sampled {label}: {rows[label]}", file=sys.stderr)
+
+    from jax_reference.gradcheck import generic
+
+    model = str(examples / "models/softmax_regression.py")
+    specs = {"loss": f"{model}:loss", "sample": f"{model}:sample"}
+    timing = {}
+    for way in ("jit per shape", "eager"):
+        roles, _ = generic.reference_roles("loss", specs)
+        reference = roles["reference"]
+        reference.eager = way == "eager"
+        start = time.perf_counter()
+        for i in range(20):
+            params, data = roles["sample"]((99, i)).value
+            reference(params, data)
+        timing[way] = time.perf_counter() - start
+    return {"examples": rows, "softmax regression reference, 20 new shapes, s": timing}
+
+
 def machine():
     import jax
 
@@ -294,6 +345,15 @@ def markdown(results):
                      f"{p['jax_reference XLA temp MiB']:.3g} |")
     lines += ["", "gradcheck:", "", "| measure | value |", "| --- | --- |"]
     lines += [f"| {k} | {v:.3g} |" for k, v in results["gradcheck"].items()]
+    sampled = results["sampled"]
+    lines += ["", "gradcheck's loss and layer modes, default sweep (20 cases, a new shape each), from a cold start:", "",
+              "| example | seconds | of which the reference compiling | the reference running |",
+              "| --- | --- | --- | --- |"]
+    lines += [f"| {k} | {v['cold s, 20 cases']:.3g} | {v['reference compile s']:.3g} | {v['reference run s']:.3g} |"
+              for k, v in sampled["examples"].items()]
+    timing = sampled["softmax regression reference, 20 new shapes, s"]
+    lines += ["", f"The softmax regression reference over 20 new shapes: {timing['jit per shape']:.3g} s compiled "
+              f"per shape with jax.jit, {timing['eager']:.3g} s eagerly (every operation compiled anew per shape)."]
     return "\n".join(lines) + "\n"
 
 
@@ -390,6 +450,7 @@ def main(argv=None):
     results["stream"] = stream.measure(10**5 if args.quick else 10**6, 256, 256, 10)
     results["scaling"] = scaling(rounds, args.quick)
     results["gradcheck"] = gradcheck_throughput(1 if args.quick else 5)
+    results["sampled"] = sampled_throughput(1 if args.quick else 3)
     (args.out / "results.json").write_text(json.dumps(results, indent=1, default=list))
     (args.out / "results.md").write_text(markdown(results))
     plots(results, args.out)

@@ -281,3 +281,19 @@ def test_mode_options_that_do_not_fit_are_usage_errors(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
+
+
+def test_plot_json_and_junit_in_the_layer_mode(tmp_path, capsys):
+    import xml.etree.ElementTree as ET
+
+    import matplotlib.image
+
+    png, xml, js = tmp_path / "l.png", tmp_path / "l.xml", tmp_path / "l.json"
+    status = main([f"{LAYERS}/layer_mistakes.py:affine_backward", "--forward", f"{LAYERS}/layers.py:affine_forward",
+                   "--sample", f"{LAYERS}/layers.py:sample_affine", "--cases", "3", "--plot", str(png),
+                   "--junit", str(xml), "--json", str(js), "--quiet"])
+    assert status == 1 and capsys.readouterr().out == ""
+    assert matplotlib.image.imread(png)[..., :3].std() > 0.05
+    cases = {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
+    assert "transposed" in cases["parameters.w"].find("failure").get("message")
+    assert json.loads(js.read_text())["config"]["mode"] == "layer"

@@ -14,8 +14,11 @@ import textwrap
 
 import numpy as np
 
-# The shared scale: error / tolerance from SCALE_MIN (roundoff of a right gradient sits below) upwards.
-SCALE_MIN = 1e-3
+from jax_reference.tolerances import tolerance
+
+# The shared scale: error / tolerance from SCALE_MIN (roundoff of a right gradient sits below) up to at most
+# SCALE_MAX (beyond it, a mistake is no more wrong to the eye).
+SCALE_MIN, SCALE_MAX = 1e-3, 1e20
 
 
 def worst_case(results):
@@ -82,10 +85,12 @@ def figure(results, report):
     for name in reference:
         comparison = r.parameters[name]
         candidate = r.arrays["candidate"].get(name)
+        # A comparison that stopped at the shape has no bound of its own: the reference's norm gives one.
+        bound = comparison.bound or tolerance(r.dtype).atol + tolerance(r.dtype).rtol * np.linalg.norm(reference[name])
         gaps[name] = (None, f"the candidate {r.failure['message']}") if r.failure else \
-            _difference(candidate, reference[name], comparison.bound or 0.0)
+            _difference(candidate, reference[name], bound)
     top = max([float(np.max(g)) for g, _ in gaps.values() if g is not None and np.size(g)], default=1.0)
-    norm = LogNorm(vmin=SCALE_MIN, vmax=max(1e3, top))
+    norm = LogNorm(vmin=SCALE_MIN, vmax=min(max(1e3, top), SCALE_MAX))
     fig, axes = plt.subplots(2, len(panels), figsize=(max(6.0, 4.2 * len(panels)), 7.0), layout="constrained",
                              gridspec_kw={"height_ratios": [4, 1]}, squeeze=False)
     shown = None
@@ -101,7 +106,7 @@ def figure(results, report):
             title = f"{name} {'ok' if summary['ok'] else 'FAIL'}"
             if gap is not None:
                 image = _image(gap)
-                shown = ax.imshow(np.clip(image, SCALE_MIN, None), aspect="auto", cmap="magma",
+                shown = ax.imshow(np.clip(image, SCALE_MIN, SCALE_MAX), aspect="auto", cmap="magma",
                                   interpolation="nearest", norm=norm)
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True))
