@@ -61,9 +61,20 @@ def check_gradients(candidate, *, loss=None, sample=None, reference=None, name=N
     if loss is not None or sample is not None:
         specs = {"candidate": candidate, "loss": loss, "sample": sample, "reference": reference}
         results, output, config = sweep_sampled("loss", specs, **sweep_args)
+        call = _call("check_gradients", candidate, {"loss": loss, "sample": sample, "reference": reference}, sweep_args)
     else:
         results, output, config = sweep(candidate, **sweep_args)
-    return reports.build(results, output=output, candidate_name=name or _name(candidate), config=config)
+        call = _call("check_gradients", candidate, {}, sweep_args)
+    built = reports.build(results, output=output, candidate_name=name or _name(candidate), config=config)
+    return reports.Report(built, results, call)
+
+
+def _call(function, candidate, functions, sweep_args):
+    """The Python call that reproduces a report, for its page."""
+    arguments = [_name(candidate) if not isinstance(candidate, str) else repr(candidate)]
+    arguments += [f"{k}={_name(v) if not isinstance(v, str) else repr(v)}" for k, v in functions.items() if v is not None]
+    arguments += [f"{k}={v!r}" for k, v in sweep_args.items() if k not in ("progress", "runner")]
+    return f"from jax_reference.gradcheck import {function}\n{function}({', '.join(arguments)})"
 
 
 def check_vjp(backward, *, forward, sample, name=None, **sweep_args):
@@ -82,7 +93,8 @@ def check_vjp(backward, *, forward, sample, name=None, **sweep_args):
     """
     specs = {"candidate": backward, "forward": forward, "sample": sample}
     results, output, config = sweep_sampled("layer", specs, **sweep_args)
-    return reports.build(results, output=output, candidate_name=name or _name(backward), config=config)
+    built = reports.build(results, output=output, candidate_name=name or _name(backward), config=config)
+    return reports.Report(built, results, _call("check_vjp", backward, {"forward": forward, "sample": sample}, sweep_args))
 
 
 def sampled_runners(mode, specs, timeout):

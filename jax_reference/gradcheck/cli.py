@@ -14,6 +14,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -110,6 +111,8 @@ def parser():
                    help=f"the most one call of the candidate, or its import, may take (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--plot", metavar="PATH",
                    help="draw |candidate − reference| per parameter, worst case of each, as a PNG (needs matplotlib)")
+    p.add_argument("--html", metavar="PATH",
+                   help="write the report as one self-contained HTML page, heatmaps included (for CI artifacts)")
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument("--junit", metavar="PATH", help="write the report as JUnit XML")
     p.add_argument("--quiet", action="store_true",
@@ -142,7 +145,7 @@ def _usage_error(message):
 
 
 def _check_outputs(args):
-    outputs = [(f"--{name}", getattr(args, name)) for name in ("json", "junit", "plot") if getattr(args, name)]
+    outputs = [(f"--{name}", getattr(args, name)) for name in ("json", "junit", "html", "plot") if getattr(args, name)]
     resolved = [Path(path).resolve() for _, path in outputs]
     if len(set(resolved)) < len(resolved):
         return f"{', '.join(o for o, _ in outputs)} must name different files"
@@ -201,7 +204,9 @@ def _interrupted(signum, frame):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
+    args.command = "gradcheck " + shlex.join(argv)
     previous = signal.signal(signal.SIGINT, _interrupted)
     try:
         return _run(args)
@@ -237,6 +242,10 @@ def _write_failure(args, message):
         _write(args.json, json.dumps(failed, indent=1))
     if args.junit:
         _write(args.junit, render.junit(failed))
+    if args.html:
+        from .html import render_page
+
+        _write(args.html, render_page(failed, command=args.command))
     return _usage_error(message)
 
 
@@ -305,6 +314,10 @@ def _finish(args, results, output, config):
             _write(args.json, json.dumps(built, indent=1, allow_nan=False))
         if args.junit:
             _write(args.junit, render.junit(built))
+        if args.html:
+            from .html import figure_svg, render_page
+
+            _write(args.html, render_page(built, figure=figure_svg(results, built), command=args.command))
         if args.plot:
             from .plot import plot
 

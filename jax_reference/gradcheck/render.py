@@ -91,36 +91,39 @@ def taylor_line(report):
             + " (2 for a right gradient, 1 for a wrong one; at rounding where F is linear near θ)") if parts else None
 
 
-def text(report):
-    """A table a person reads on the terminal."""
-    lines = [*heading(report), ""]
+def parameter_rows(report):
+    """(name, ok, failed, max rel err, worst entry, diagnosis) for every parameter and stage."""
     rows = []
     for kind in ("parameters", "stages"):
         for name, p in report[kind].items():
             worst = p["worst"]
             where = "-" if worst is None else f"{tuple(worst['index'])}: {worst['candidate']:.4g} vs {worst['reference']:.4g}"
             error = "< tol" if p["ok"] else _number(p["max_rel_error"]) if worst else "-"
-            rows.append([name, "ok" if p["ok"] else "FAIL", f"{p['cases_failed']}/{p['cases']}", error, where,
-                         p["diagnosis"]])
-    lines += _table(rows, ["", "", "failed", "max rel err", "worst entry (candidate vs reference)", "diagnosis"])
-    lines.append("")
-    lines += failure_lines(report)
+            rows.append((name, p["ok"], f"{p['cases_failed']}/{p['cases']}", error, where, p["diagnosis"]))
+    return rows
+
+
+def notes(report):
+    """("fail" or "", line) for everything said below the table but the witnesses: failures, the hint,
+    extra keys, changed inputs, what was not covered, the candidate's output, warnings."""
+    lines = [("fail", line) for line in failure_lines(report)]
     if report["hint"]:
-        lines.append(f"hint: {report['hint']}")
+        lines.append(("", f"hint: {report['hint']}"))
     if report["extra_keys"]:
-        lines.append(f"FAIL: unexpected keys in the candidate's result: {report['extra_keys']}")
+        lines.append(("fail", f"FAIL: unexpected keys in the candidate's result: {report['extra_keys']}"))
     if report["modified_inputs"]:
-        lines.append(f"FAIL: the candidate modified its inputs in place: {', '.join(report['modified_inputs'])}")
+        lines.append(("fail", f"FAIL: the candidate modified its inputs in place: {', '.join(report['modified_inputs'])}"))
     if report["not_covered"]:
         c = report["config"]
-        lines.append(f"not covered by {_plural(c['cases'], 'case')}: {', '.join(report['not_covered'])} "
-                     f"(--cases {c['cases_to_cover']} or more covers them)")
+        lines.append(("", f"not covered by {_plural(c['cases'], 'case')}: {', '.join(report['not_covered'])} "
+                          f"(--cases {c['cases_to_cover']} or more covers them)"))
     if output_line(report):
-        lines.append(output_line(report))
-    for warning in report.get("warnings", []):
-        lines.append(f"warning: {warning}")
-    if taylor_line(report):
-        lines.append(taylor_line(report))
+        lines.append(("", output_line(report)))
+    lines += [("", f"warning: {warning}") for warning in report.get("warnings", [])]
+    return lines
+
+
+def witness_line(report):
     w = report["witness"]
     scale = "‖g‖ + |J~|" if report["config"]["mode"] == "seed" else "‖g‖ + |F|"
     if w["ok"]:
@@ -130,14 +133,30 @@ def text(report):
                    f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
     kinks = w["cases_at_kinks"]
     sampled_out = w["cases_skipped"] - kinks if "sampling" in w else 0
-    lines.append(f"witness: finite differences {verdict}"
-                 + (f"; {_plural(kinks, 'case')} at kinks skipped" if kinks else "")
-                 + (f"; after the first {w['sampling']['every case up to']} cases, one in "
-                    f"{w['sampling']['then one in']}" if sampled_out else "")
-                 + ")")
-    if not w["ok"]:
+    return (f"witness: finite differences {verdict}"
+            + (f"; {_plural(kinks, 'case')} at kinks skipped" if kinks else "")
+            + (f"; after the first {w['sampling']['every case up to']} cases, one in "
+               f"{w['sampling']['then one in']}" if sampled_out else "")
+            + ")")
+
+
+def verdict_line(report):
+    return "OK: the candidate agrees with autodiff" if report["ok"] else "FAIL: the candidate is wrong"
+
+
+def text(report):
+    """A table a person reads on the terminal."""
+    lines = [*heading(report), ""]
+    rows = [[name, "ok" if ok else "FAIL", *rest] for name, ok, *rest in parameter_rows(report)]
+    lines += _table(rows, ["", "", "failed", "max rel err", "worst entry (candidate vs reference)", "diagnosis"])
+    lines.append("")
+    lines += [line for _, line in notes(report)]
+    if taylor_line(report):
+        lines.append(taylor_line(report))
+    lines.append(witness_line(report))
+    if not report["witness"]["ok"]:
         lines.append("FAIL: the reference itself disagrees with finite differences; its verdicts cannot be trusted")
-    lines.append("OK: the candidate agrees with autodiff" if report["ok"] else "FAIL: the candidate is wrong")
+    lines.append(verdict_line(report))
     return "\n".join(lines)
 
 

@@ -17,6 +17,21 @@ from .plan import cases_to_cover, not_covered
 from .sweep import WITNESS_ALL, WITNESS_EVERY
 
 
+class Report(dict):
+    """The report: a dict, JSON-ready as it is (report["ok"], json.dump(report)), which a notebook shows as
+    the page `gradcheck --html` writes, heatmaps included (html.py)."""
+
+    def __init__(self, content, results=None, command=""):
+        super().__init__(content)
+        self._results, self._command = results, command
+
+    def _repr_html_(self):
+        from .html import figure_svg, render_page
+
+        figure = figure_svg(self._results, self) if self._results else None
+        return render_page(self, figure=figure, command=self._command, fragment=True)
+
+
 def _summary(name, results, dtype, kind):
     comparisons = [getattr(r, kind)[name] for r in results]
     failed = [(r, c) for r, c in zip(results, comparisons) if not c.ok]

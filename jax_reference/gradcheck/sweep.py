@@ -93,6 +93,7 @@ class CaseResult:
     def to_json(self):
         return {
             **self.case.to_json(),
+            "description": self.case.describe(),
             "ok": self.ok,
             "failure": self.failure,
             "extra_keys": self.extra_keys,
