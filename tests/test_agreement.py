@@ -83,27 +83,36 @@ def test_forward_agrees(case):
     assert agrees(z3, jr.forward(params, X, activation), X.dtype)
 
 
+def assert_stages_agree(case):
+    """Every δ_l = ∂J/∂z_l of the derivation, delta{L+1} first, against jax.grad of J in the z_l."""
+    params, X, y, _, activation = case
+    s, s_ref = mg.stages(params, X, y, activation), jr.stages(params, X, y, activation)
+    L, N = len(params) // 2, X.shape[0]
+    assert list(s) == list(s_ref) == [f"delta{l}" for l in range(L + 1, 1, -1)]
+    scales = rounding_scales(params, X, activation)
+    for l in range(L + 1, 1, -1):
+        name = f"delta{l}"
+        assert s[name].shape == s_ref[name].shape == (N, params[f"W{l - 1}"].shape[1]), name
+        assert agrees(s[name], s_ref[name], X.dtype, scales[name]), name
+
+
 @settings(max_examples=100)
 @given(cases())
 def test_stages_agree(case):
     """δ3 and δ2 of the hand derivation against jax.grad and jax.vjp of the forward pass."""
-    params, X, y, _, activation = case
-    s, s_ref = mg.stages(params, X, y, activation), jr.stages(params, X, y, activation)
-    N, H, K = X.shape[0], params["W1"].shape[1], params["W2"].shape[1]
-    assert s["delta3"].shape == s_ref["delta3"].shape == (N, K)
-    assert s["delta2"].shape == s_ref["delta2"].shape == (N, H)
-    scales = rounding_scales(params, X, activation)
-    for name in ("delta3", "delta2"):
-        assert agrees(s[name], s_ref[name], X.dtype, scales[name]), name
+    assert_stages_agree(case)
+
+
+def assert_fast_path_computes_the_derivation(case, what):
+    """value_and_grad (in place, a block of rows at a time) against the line-by-line derivation it rearranges."""
+    params, X, y, lam, activation = case
+    assert_agree(mg.grad(params, X, y, lam, activation), mg.derivation_grad(params, X, y, lam, activation), case, what)
 
 
 @settings(max_examples=300)
 @given(cases())
 def test_fast_path_computes_the_derivation(case):
-    """value_and_grad (in place, threaded) against the line-by-line derivation it rearranges."""
-    params, X, y, lam, activation = case
-    assert_agree(mg.grad(params, X, y, lam, activation), mg.derivation_grad(params, X, y, lam, activation),
-                 case, "fast path")
+    assert_fast_path_computes_the_derivation(case, "fast path")
 
 
 # Networks of any depth: L from 2 to 6, every width from 1 to 32, mixed activations.
@@ -123,22 +132,13 @@ def test_deep_J_tilde_and_its_gradient_agree(case):
 @given(deep_cases())
 def test_deep_stages_agree(case):
     """Every δ_l = ∂J/∂z_l of the recursion against jax.grad of J in the z_l."""
-    params, X, y, _, activation = case
-    s, s_ref = mg.stages(params, X, y, activation), jr.stages(params, X, y, activation)
-    L = len(params) // 2
-    assert list(s) == list(s_ref) == [f"delta{l}" for l in range(L + 1, 1, -1)]
-    scales = rounding_scales(params, X, activation)
-    for name in s:
-        assert s[name].shape == s_ref[name].shape
-        assert agrees(s[name], s_ref[name], X.dtype, scales[name]), name
+    assert_stages_agree(case)
 
 
 @settings(max_examples=200)
 @given(deep_cases())
 def test_deep_fast_path_computes_the_recursion(case):
-    params, X, y, lam, activation = case
-    assert_agree(mg.grad(params, X, y, lam, activation), mg.derivation_grad(params, X, y, lam, activation),
-                 case, "deep fast path")
+    assert_fast_path_computes_the_derivation(case, "deep fast path")
 
 
 @settings(max_examples=100)

@@ -10,25 +10,28 @@ from jax_reference import witness
 from .strategies import cases, deep_cases
 
 
-@settings(max_examples=150)
-@given(cases(dtype=st.just(np.float64)), st.integers(0, 2**32 - 1))
-def test_gradients_match_finite_differences(case, seed):
+def witnessed(case, seed):
+    """Finite differences agree with both gradients; returns how many directions were checked (kinks aside)."""
     params, X, y, lam, activation = case
+    checked = []
     for module in (mg, jr):
         g = module.grad(params, X, y, lam, activation)
         ok, worst, checks = witness.check_gradient(g, params, X, y, lam, activation, np.random.default_rng(seed))
         assert ok, (module.__name__, worst)
-        assert checks > 0
+        checked.append(checks)
+    return min(checked)
+
+
+@settings(max_examples=150)
+@given(cases(dtype=st.just(np.float64)), st.integers(0, 2**32 - 1))
+def test_gradients_match_finite_differences(case, seed):
+    assert witnessed(case, seed) > 0  # W2 and b2 move no z2: never across a kink
 
 
 @settings(max_examples=100)
 @given(deep_cases(dtype=st.just(np.float64)), st.integers(0, 2**32 - 1))
 def test_deep_gradients_match_finite_differences(case, seed):
-    params, X, y, lam, activation = case
-    for module in (mg, jr):
-        g = module.grad(params, X, y, lam, activation)
-        ok, worst, checks = witness.check_gradient(g, params, X, y, lam, activation, np.random.default_rng(seed))
-        assert ok, (module.__name__, worst)
+    witnessed(case, seed)
 
 
 def test_finite_differences_catch_a_wrong_gradient():
