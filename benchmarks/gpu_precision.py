@@ -20,13 +20,16 @@ import manual_grad as mg
 from jax_reference.cases import make_case
 from jax_reference.tolerances import agrees, normwise_error, rounding_scales
 
-SHAPES = [(64, 32, 16, 10), (1024, 784, 256, 10), (8192, 1024, 1024, 100)]
+SHAPES = [(64, 32, 16, 10), (1024, 784, 256, 10), (8192, 1024, 1024, 100), (1024, 784, (1024, 1024, 1024), 10)]
 
 
 def default_precision_loss(params, X, y, lam, activation):
     """jax_reference.loss_fn with plain `@`: whatever precision JAX picks by default on this device."""
-    a2 = jr.model.ACTIVATIONS[activation](X @ params["W1"] + params["b1"])
-    z3 = a2 @ params["W2"] + params["b2"]
+    L = len(params) // 2
+    a = X
+    for l in range(1, L):
+        a = jr.model.ACTIVATIONS[activation](a @ params[f"W{l}"] + params[f"b{l}"])
+    z3 = a @ params[f"W{L}"] + params[f"b{L}"]
     nll = -jnp.take_along_axis(jax.nn.log_softmax(z3, axis=1), y[:, None], axis=1)[:, 0]
     return jnp.mean(nll) + jr.model.penalty_fn(params, lam)
 
@@ -44,7 +47,7 @@ def main():
         reference = jr.grad(params, X, y, 0.1)
         default = {k: np.asarray(v) for k, v in default_grad(params, X, y, 0.1, "sigmoid").items()}
         scales = rounding_scales(params, X, "sigmoid")
-        for name in mg.PARAM_NAMES:
+        for name in params:
             errors = [normwise_error(g[name], truth[name])[1] for g in (mine, reference, default)]
             passes = [agrees(g[name], mine[name], np.float32, scales[name]) for g in (reference, default)]
             print(f"| {shape} | {name} | " + " | ".join(f"{e:.2e}" for e in errors)
