@@ -262,9 +262,9 @@ def _rebuild(inputs, floats, float_values, traced, traced_values):
 class _Witness:
     """Finite differences of the user's NumPy function, in float64: of the loss, or of ⟨dout, forward⟩.
 
-    For each differentiable name, along a random unit direction v: the central difference against
-    ⟨reference, v⟩, kinks detected by one-sided slopes; and the Taylor remainders of the candidate's and
-    the reference's gradients at TAYLOR_STEPS.
+    For each differentiable name: along a random unit direction v, and along one entry drawn at random,
+    the central difference against ⟨reference, v⟩, with kinks detected by one-sided slopes; and along v,
+    the Taylor remainders of the candidate's and the reference's gradients at TAYLOR_STEPS.
     """
 
     def __init__(self, numpy_fn, mode):
@@ -279,6 +279,16 @@ class _Witness:
             full[i] = point[name]
         return float(np.sum(dout * np.asarray(_output(self.numpy_fn(*full)), np.float64)))
 
+    def _difference(self, point, rest, name, v, F0, scale):
+        """The central difference along v, and whether a kink lies on the segment, or at the point itself."""
+        def F(h):
+            return self._scalar({**point, name: point[name] + h * v}, rest)
+
+        plus, minus = F(FD_STEP), F(-FD_STEP)
+        kink = abs((plus - F0) - (F0 - minus)) / FD_STEP > KINK_SLOPE * scale
+        at_kink = kink and abs((F(KINK_AT) - F0) - (F0 - F(-KINK_AT))) / KINK_AT > KINK_SLOPE * scale
+        return (plus - minus) / (2 * FD_STEP), bool(kink), bool(at_kink), F
+
     def __call__(self, point, rest, reference, candidate, seed):
         point = {k: np.asarray(v, np.float64) for k, v in point.items()}
         if self.mode == "loss":
@@ -292,23 +302,22 @@ class _Witness:
         F0 = self._scalar(point, rest)
         result = {}
         for name in point:
+            g_ref = np.asarray(reference[name], np.float64)
+            scale = float(np.linalg.norm(g_ref) + abs(F0))
             v = rng.standard_normal(point[name].shape)
             v /= np.linalg.norm(v) or 1.0
-
-            def F(h):
-                return self._scalar({**point, name: point[name] + h * v}, rest)
-
-            plus, minus = F(FD_STEP), F(-FD_STEP)
-            scale = np.linalg.norm(np.asarray(reference[name], np.float64)) + abs(F0)
-            kink = abs((plus - F0) - (F0 - minus)) / FD_STEP > KINK_SLOPE * scale
-            at_kink = kink and abs((F(KINK_AT) - F0) - (F0 - F(-KINK_AT))) / KINK_AT > KINK_SLOPE * scale
+            entry = np.zeros(point[name].shape)
+            entry.flat[rng.integers(entry.size)] = 1.0
+            fd, kink, at_kink, F = self._difference(point, rest, name, v, F0, scale)
+            fd_entry, kink_entry, at_kink_entry, _ = self._difference(point, rest, name, entry, F0, scale)
             remainders = {}
             for who, g in (("reference", reference), ("candidate", candidate)):
                 if g is not None and name in g and np.shape(g[name]) == point[name].shape:
                     slope = float(np.vdot(np.asarray(g[name], np.float64), v))
                     remainders[who] = [abs(F(h) - F0 - h * slope) for h in TAYLOR_STEPS]
-            result[name] = {"fd": (plus - minus) / (2 * FD_STEP), "along": float(np.vdot(reference[name], v)),
-                            "scale": float(scale), "kink": bool(kink), "at_kink": bool(at_kink), "F0": F0,
+            checks = [(fd, float(np.vdot(g_ref, v)), kink), (fd_entry, float(np.vdot(g_ref, entry)), kink_entry)]
+            result[name] = {"checks": [{"fd": f, "along": a} for f, a, k in checks if not k],
+                            "scale": scale, "kink": kink, "at_kink": at_kink or at_kink_entry, "F0": F0,
                             "remainders": remainders}
         return Tree(result)
 
