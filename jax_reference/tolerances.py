@@ -132,9 +132,14 @@ def measure(candidate, reference, dtype, scale=0.0):
     The relative error is ‖c − r‖ / max(‖r‖, RELATIVE_FLOOR · u · s_P): a reference that rounding
     dominates (a cancelling δ3, an exact zero) is measured against its rounding scale instead.
     """
-    tol = tolerance(dtype)
     reference = np.asarray(reference, np.float64)
-    diff = float(np.linalg.norm(np.asarray(candidate, np.float64) - reference))
+    return measure_gap(np.asarray(candidate, np.float64) - reference, reference, dtype, scale)
+
+
+def measure_gap(gap, reference, dtype, scale=0.0):
+    """`measure`, from c − r (or |c − r|) already taken in float64 and a float64 reference."""
+    tol = tolerance(dtype)
+    diff = float(np.linalg.norm(gap))
     size = float(np.linalg.norm(reference))
     floor = max(size, RELATIVE_FLOOR * np.finfo(np.dtype(dtype)).eps * scale)
     rel = diff / floor if floor > 0 else (0.0 if diff == 0 else float("inf"))

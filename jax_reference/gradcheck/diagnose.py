@@ -55,9 +55,9 @@ def _close(x, target, rtol=1e-3):
 
 
 def _fraction(c):
-    """'1/2' for 0.5, '' for 1 (λW, not 1λW), '−' for −1, else 4 digits."""
+    """'1/2' for 0.5, '' for 1 (λW, not 1λW), '−' for −1, else 4 digits (a small ratio is a slip, 1e300 is not)."""
     f = Fraction(c).limit_denominator(8)
-    if not _close(c, float(f)):
+    if abs(f.numerator) > 100 or not _close(c, float(f)):
         return f"{c:.4g}"
     return {"1": "", "-1": "−"}.get(str(f), str(f))
 
@@ -350,6 +350,7 @@ def _generic_pattern(name, failing, results, kind):
                      f"{worst.case.describe()}", "unexplained")
 
 
+@np.errstate(all="ignore")  # a hostile candidate's 1e300 or nan makes a fit fail, not a warning print
 def diagnose(name, results, dtype, kind="parameters"):
     """A Diagnosis for one parameter (kind="parameters") or stage (kind="stages")."""
     def comparison(r):
