@@ -77,6 +77,9 @@ WRONG = {
     "factor 1/N": (altered(b2=lambda g, p, X, *_: g / X.shape[0]), {"b2": "N times too small"}),
     "factor 2": (altered(W1=lambda g, *_: 2 * g), {"W1": "off by a constant factor 2"}),
     "factor 1/2": (altered(b1=lambda g, *_: g / 2), {"b1": "off by a constant factor 1/2"}),
+    # Near overflow, and RuntimeWarnings are errors in this suite: the diagnosis must neither warn nor
+    # write 1e300 as an integer fraction.
+    "factor 1e300": (altered(W2=lambda g, *_: 1e300 * g), {"W2": "off by a constant factor 1e+300"}),
     "sign": (altered(b2=lambda g, *_: -g), {"b2": "sign flipped"}),
     "divided by K": (data_term_scaled(lambda N, K: N / K),
                      dict.fromkeys(mg.PARAM_NAMES, "N/K times the reference: divided by K")),
