@@ -189,6 +189,41 @@ def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, 
     assert status == 2 and words in err and "in case 0" in err and err.count("\n") == 1, err
 
 
+# On a GPU, JAX's default precision runs float32 matrix products in TF32, far outside the float32 tolerance.
+# These functions read the setting as JAX traces them (the module's name says when it runs under jax.numpy)
+# and double their output without full precision, so the tests fail on any machine if the reference lacks it.
+PRECISION = '''
+    import jax
+    def scale():
+        traced = __name__.startswith("gradcheck_jax_numpy")
+        return 2.0 if traced and jax.config.jax_default_matmul_precision != "highest" else 1.0
+    '''
+
+
+def test_the_loss_mode_reference_multiplies_matrices_in_full_precision(tmp_path):
+    status, report = run(tmp_path, textwrap.dedent(PRECISION) + textwrap.dedent('''
+        def loss(params, X, y):
+            return scale() * np.sum((X @ params["w"]) ** 2)
+        def grad(params, X, y):
+            return {"w": 2 * X.T @ (X @ params["w"])}
+        '''))
+    assert status == 0 and report["ok"]
+
+
+def test_the_layer_mode_reference_multiplies_matrices_in_full_precision(tmp_path):
+    path = write(tmp_path, "import numpy as np\n" + textwrap.dedent(PRECISION) + '''
+def forward(x, w):
+    return scale() * (x @ w), (x, w)
+def backward(dout, cache):
+    x, w = cache
+    return dout @ w.T, x.T @ dout
+def sample(rng):
+    return (rng.standard_normal((3, 4)), rng.standard_normal((4, 2)))
+''')
+    assert main([f"{path}:backward", "--forward", f"{path}:forward", "--sample", f"{path}:sample", "--cases", "3",
+                 "--quiet"]) == 0
+
+
 def test_a_candidate_that_crashes_in_loss_mode_is_wrong(tmp_path):
     status, report = run(tmp_path, '''
         import os

@@ -15,6 +15,7 @@ draws the cases (a seed each), checks what the sampler returns, compares and
 diagnoses, as in the seed model's mode.
 """
 
+import contextlib
 import copy
 import numbers
 import time
@@ -121,6 +122,14 @@ class _Compiled:
         return {"compile_s": self.compile_s, "run_s": self.run_s, "eager": eager}
 
 
+@contextlib.contextmanager
+def _reference_config(jax):
+    """x64, so that float64 stays float64; full-precision matrix products, which a GPU's default (TF32 for
+    float32) is not, and the float32 tolerance assumes."""
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        yield
+
+
 class _LossReference:
     """jax.grad of the loss run with jax.numpy, in the dtype of the params (x64 on).
 
@@ -148,7 +157,7 @@ class _LossReference:
     def __call__(self, params, data):
         import jax
 
-        with jax.enable_x64(True):
+        with _reference_config(jax):
             jax_params = {k: _jax_value(v) for k, v in params.items()}
             try:
                 if not self.eager:
@@ -222,7 +231,7 @@ class _LayerReference:
         def out(f, t):
             return _output(self.jax_forward(*_rebuild(inputs, floats, f, traced, t)))
 
-        with jax.enable_x64(True):
+        with _reference_config(jax):
             float_values = [_jax_value(inputs[i]) for i in floats]  # inside x64: float64 stays float64
             traced_values = [_jax_value(inputs[i]) for i in traced]
             try:
