@@ -224,6 +224,24 @@ def sample(rng):
                  "--quiet"]) == 0
 
 
+def test_a_reference_that_is_not_finite_is_no_verdict_and_never_a_pass(tmp_path):
+    # Under jax.numpy only (see PRECISION), and in the cases with an even N: sqrt(w − w) leaves the loss as it
+    # is but makes its gradient 0 · ∞ = nan, as a faulty reference or machine would.
+    status, report = run(tmp_path, '''
+        def loss(params, X, y):
+            traced = __name__.startswith("gradcheck_jax_numpy")
+            fault = np.sum(np.sqrt(params["w"] - params["w"])) if traced and X.shape[0] % 2 == 0 else 0.0
+            return np.sum((X @ params["w"]) ** 2) + fault
+        def grad(params, X, y):
+            return {"w": 2 * X.T @ (X @ params["w"])}
+        ''', "--cases", "8")
+    assert status == 1 and not report["ok"]
+    w = report["parameters"]["w"]
+    assert w["kind"] == "reference not finite" and w["diagnosis"].startswith("no verdict in ")
+    assert "a fault of the reference or of the machine it ran on" in report["hint"]
+    assert text(report).endswith("FAIL: no verdict where the reference is not finite, and no fault found elsewhere")
+
+
 def test_a_candidate_that_crashes_in_loss_mode_is_wrong(tmp_path):
     status, report = run(tmp_path, '''
         import os

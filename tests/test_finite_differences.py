@@ -43,6 +43,16 @@ def test_finite_differences_catch_a_wrong_gradient():
     assert not witness.check_gradient(g, params, X, y, 0.1, "tanh", np.random.default_rng(1))[0]
 
 
+def test_a_nan_in_the_gradient_fails_the_witness_wherever_it_sits():
+    """Python's max(0, nan) is 0: the worst error must carry a nan through, never agree with it."""
+    params, X, y = jr.cases.make_case(np.random.default_rng(0), 6, 4, 5, 3)
+    for name in ("W1", "b2"):  # the first parameter checked, and the last
+        g = mg.grad(params, X, y, 0.1, "tanh")
+        g[name] = np.full_like(g[name], np.nan)
+        ok, worst, _ = witness.check_gradient(g, params, X, y, 0.1, "tanh", np.random.default_rng(1))
+        assert not ok and np.isnan(worst), name
+
+
 def test_relu_kinks_are_skipped_not_misjudged():
     params, X, y = jr.cases.make_case(np.random.default_rng(2), 6, 4, 5, 3)
     params["W1"][:, 0] = 0

@@ -360,7 +360,12 @@ def diagnose(name, results, dtype, kind="parameters"):
     if not failing:
         return Diagnosis("agrees", "agrees")
     no_result = [r for r in failing if comparison(r).problem == "no result"]
-    failing = [r for r in failing if comparison(r).problem != "no result"]
+    unjudged = [r for r in failing if comparison(r).problem == "reference not finite"]
+    failing = [r for r in failing if comparison(r).problem not in ("no result", "reference not finite")]
+    if unjudged:
+        reference = _reference_not_finite(unjudged, comparison)
+        if not failing:
+            return reference
     if not failing:
         return Diagnosis("no result (see below)", "no result")
 
@@ -387,11 +392,23 @@ def diagnose(name, results, dtype, kind="parameters"):
     if no_result:
         diagnosis = Diagnosis(f"{diagnosis.words}; no result in {len(no_result)} cases (see below)", diagnosis.kind,
                               diagnosis.cause)
+    if unjudged:
+        diagnosis = Diagnosis(f"{diagnosis.words}; also {reference.words}", diagnosis.kind, diagnosis.cause)
     return diagnosis
 
 
+def _reference_not_finite(unjudged, comparison):
+    r = unjudged[0]
+    c = comparison(r)
+    return Diagnosis(f"no verdict in {len(unjudged)} cases: the reference is not finite there (first "
+                     f"{c.reference_value} at entry {c.worst_index} in {r.case.describe()})", "reference not finite",
+                     "the reference (autodiff) returned values that are not finite: a fault of the reference or of "
+                     "the machine it ran on, which leaves those cases without a verdict on the candidate")
+
+
 # Failures the chain rule cannot locate: they are about what came back, not about its values.
-_NO_CHAIN_RULE = {"no result", "missing", "not an array", "dtype", "swapped", "ignored activation"}
+_NO_CHAIN_RULE = {"no result", "missing", "not an array", "dtype", "swapped", "ignored activation",
+                  "reference not finite"}
 
 
 def _listed(names):

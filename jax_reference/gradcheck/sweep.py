@@ -24,7 +24,8 @@ class Comparison:
     """A candidate's array against the reference's, for one parameter (or stage) in one case."""
 
     ok: bool
-    # None, "no result", "missing", "not an array", "shape", "not finite", "dtype" or "values"
+    # None, "no result", "missing", "not an array", "shape", "reference not finite", "not finite", "dtype" or
+    # "values"
     problem: str | None
     shape: tuple | None = None
     dtype: str | None = None
@@ -46,11 +47,14 @@ def compare(candidate, reference, dtype, scale):
         return Comparison(False, "shape", candidate.shape, str(candidate.dtype))
     with np.errstate(over="ignore", invalid="ignore"):  # a candidate near 1e308 is a finding, not a warning
         gap = np.abs(candidate.astype(np.float64) - reference)
-        # One sum tells whether any entry is inf or nan (the reference is finite); argwhere only when one is.
-        if not np.isfinite(gap.sum()) and not np.isfinite(candidate).all():
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(candidate))[0])
-            return Comparison(False, "not finite", candidate.shape, str(candidate.dtype), worst_index=bad,
-                              candidate_value=float(candidate[bad]), reference_value=float(reference[bad]))
+        # One sum tells whether any entry of either is inf or nan; argwhere only when one is. A reference
+        # that is not finite (autodiff's fault, or its machine's) leaves the case without a verdict.
+        if not np.isfinite(gap.sum()):
+            for problem, array in (("reference not finite", reference), ("not finite", candidate)):
+                if not np.isfinite(array).all():
+                    bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+                    return Comparison(False, problem, candidate.shape, str(candidate.dtype), worst_index=bad,
+                                      candidate_value=float(candidate[bad]), reference_value=float(reference[bad]))
         values_ok, diff, rel, bound = measure_gap(gap, reference, dtype, scale)
     # The first of the entries whose error ties with the largest: roundoff must not pick among ties, such as
     # the two columns of a K = 2 softmax gradient, which are exact negatives of each other.
@@ -246,6 +250,7 @@ def run_sampled_case(index, seed, mode, runners, dtype, names):
     witness = _receive(reference_runner, "the finite differences of the user's function", case.describe())
 
     errors = [abs(c["fd"] - c["along"]) / (w["scale"] or 1.0) for w in witness.values() for c in w["checks"]]
+    worst = float(np.max(errors, initial=0.0))  # nan, where the reference is nan: never a pass
     at_kink = any(w["at_kink"] for w in witness.values())
     taylor = {n: {who: _taylor_slope(r, w["F0"], w["scale"]) for who, r in w["remainders"].items()}
               for n, w in witness.items() if not w["kink"]}
@@ -257,5 +262,5 @@ def run_sampled_case(index, seed, mode, runners, dtype, names):
     arrays = {"candidate": candidate, "reference": reference, "data_part": reference,
               "params": {k: np.asarray(v) for k, v in floats.items()}, "stages": {}}
     return CaseResult(case, dtype, ok, outcome.failure, parameters, extra_keys, sorted(outcome.modified),
-                      outcome.types, (max(errors) <= FD_RTOL) if errors else None, max(errors, default=None), {},
+                      outcome.types, worst <= FD_RTOL if errors else None, worst if errors else None, {},
                       None, arrays, taylor, at_kink, result["timing"])
