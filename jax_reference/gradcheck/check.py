@@ -73,7 +73,7 @@ def _call(function, candidate, functions, sweep_args):
     """The Python call that reproduces a report, for its page."""
     arguments = [_name(candidate) if not isinstance(candidate, str) else repr(candidate)]
     arguments += [f"{k}={_name(v) if not isinstance(v, str) else repr(v)}" for k, v in functions.items() if v is not None]
-    arguments += [f"{k}={v!r}" for k, v in sweep_args.items() if k not in ("progress", "runner")]
+    arguments += [f"{k}={v!r}" for k, v in sweep_args.items() if k not in ("progress", "runner", "runners")]
     return f"from jax_reference.gradcheck import {function}\n{function}({', '.join(arguments)})"
 
 
@@ -204,10 +204,7 @@ def sweep(candidate, *, cases=DEFAULT_CASES, seed=0, dtype=np.float64, activatio
 
 def assert_vjp_agree(backward, **kwargs):
     """As `assert_gradients_agree`, for a layer's backward pass: takes the keyword arguments of `check_vjp`."""
-    report = check_vjp(backward, **kwargs)
-    if not report["ok"]:
-        raise AssertionError("\n" + text(report))
-    return report
+    return _asserted(check_vjp(backward, **kwargs))
 
 
 def assert_gradients_agree(candidate, **kwargs):
@@ -217,7 +214,10 @@ def assert_gradients_agree(candidate, **kwargs):
     fast: `cases=50` runs in well under a second once JAX has compiled).
     Returns the report when all agree.
     """
-    report = check_gradients(candidate, **kwargs)
+    return _asserted(check_gradients(candidate, **kwargs))
+
+
+def _asserted(report):
     if not report["ok"]:
         raise AssertionError("\n" + text(report))
     return report

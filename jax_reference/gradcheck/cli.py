@@ -235,18 +235,29 @@ def _mode(args):
 
 
 def _write_failure(args, message):
-    from . import render, report
+    from . import report
 
-    failed = report.load_failure(args.candidate, message)
-    if args.json:
-        _write(args.json, json.dumps(failed, indent=1))
-    if args.junit:
-        _write(args.junit, render.junit(failed))
-    if args.html:
-        from .html import render_page
-
-        _write(args.html, render_page(failed, command=args.command))
+    _write_reports(args, report.load_failure(args.candidate, message))
     return _usage_error(message)
+
+
+def _write_reports(args, built, results=None):
+    """The report into each file asked for; the heatmaps and the plot need the cases' results."""
+    from . import render
+
+    if args.json:
+        _write(args.json, json.dumps(built, indent=1, allow_nan=False))
+    if args.junit:
+        _write(args.junit, render.junit(built))
+    if args.html:
+        from .html import figure_svg, render_page
+
+        figure = figure_svg(results, built) if results else None
+        _write(args.html, render_page(built, figure=figure, command=args.command))
+    if args.plot and results:
+        from .plot import plot
+
+        plot(results, built, args.plot)
 
 
 def _run(args):
@@ -310,18 +321,7 @@ def _finish(args, results, output, config):
     if not args.quiet:
         print(render.text(built), flush=True)
     try:
-        if args.json:
-            _write(args.json, json.dumps(built, indent=1, allow_nan=False))
-        if args.junit:
-            _write(args.junit, render.junit(built))
-        if args.html:
-            from .html import figure_svg, render_page
-
-            _write(args.html, render_page(built, figure=figure_svg(results, built), command=args.command))
-        if args.plot:
-            from .plot import plot
-
-            plot(results, built, args.plot)
+        _write_reports(args, built, results)
     except OSError as exc:
         return _usage_error(f"writing {exc.filename}: {exc.strerror}")
     return 0 if built["ok"] else 1

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jax_reference.tolerances import FD_STEP
+
 from . import jaxnumpy, values
 from .values import Tree
 from .loader import load, split
 
-# Central differences along a unit direction: h balances truncation and rounding in float64, as
-# tolerances.FD_STEP does. A kink on the segment shows as one-sided slopes that differ by more than
-# KINK_SLOPE of the scale ‖g‖ + |F|; checked again at KINK_AT, it sits at the point itself.
-FD_STEP = 1e-5
+# Central differences along a unit direction take the seed model's step, FD_STEP. A kink on the segment
+# shows as one-sided slopes that differ by more than KINK_SLOPE of the scale ‖g‖ + |F|; checked again at
+# KINK_AT, it sits at the point itself.
 KINK_SLOPE = 1e-3
 KINK_AT = 1e-8
 # The Taylor remainder test's steps: F(θ + h v) − F(θ) − h ⟨g, v⟩ falls as h² for the right gradient, as h
@@ -202,34 +203,27 @@ class _LayerReference:
         self.eager, self.compiled = False, _Compiled()
 
     def _pullback(self, inputs):
-        """f(floats, traced, dout) -> (out, the gradients of ⟨dout, out⟩ in the float inputs)."""
+        """(out(floats, traced) -> the forward's out, pullback(floats, traced, dout) -> (out, the gradients of
+        ⟨dout, out⟩ in the float inputs), the float inputs' positions, the traced ones', a key for the rest)."""
         import jax
 
         floats = [i for i, x in enumerate(inputs) if _floats(x)]
         traced = [i for i, x in enumerate(inputs) if _traced(x) and i not in floats]
-        fixed = {i: x for i, x in enumerate(inputs) if i not in floats and i not in traced}
+
+        def out(float_values, traced_values):
+            return _output(self.jax_forward(*_rebuild(inputs, floats, float_values, traced, traced_values)))
 
         def pullback(float_values, traced_values, dout):
-            def forward(*values):
-                # Fresh copies of the settings: a forward that updates them (batch normalisation's running
-                # averages) must not keep a traced value from one call to the next.
-                full = {i: copy.deepcopy(x) for i, x in fixed.items()}
-                full.update(zip(floats, values))
-                full.update(zip(traced, traced_values))
-                return _output(self.jax_forward(*(full[i] for i in range(len(inputs)))))
+            result, vjp = jax.vjp(lambda *values: out(values, traced_values), *float_values)
+            return result, vjp(dout)
 
-            out, vjp = jax.vjp(forward, *float_values)
-            return out, vjp(dout)
-
-        return pullback, floats, traced, tuple((i, repr(x)) for i, x in fixed.items())
+        key = tuple((i, repr(x)) for i, x in enumerate(inputs) if i not in floats and i not in traced)
+        return out, pullback, floats, traced, key
 
     def __call__(self, inputs, dout_seed):
         import jax
 
-        pullback, floats, traced, key = self._pullback(inputs)
-
-        def out(f, t):
-            return _output(self.jax_forward(*_rebuild(inputs, floats, f, traced, t)))
+        out, pullback, floats, traced, key = self._pullback(inputs)
 
         with _reference_config(jax):
             float_values = [_jax_value(inputs[i]) for i in floats]  # inside x64: float64 stays float64
@@ -260,12 +254,13 @@ def _cotangent(seed, shape, dtype):
 
 
 def _rebuild(inputs, floats, float_values, traced, traced_values):
-    full = [copy.deepcopy(x) if isinstance(x, (dict, list)) else x for x in inputs]
-    for i, v in zip(floats, float_values):
-        full[i] = v
-    for i, v in zip(traced, traced_values):
-        full[i] = v
-    return full
+    """The forward's inputs with the float and traced ones in place, and fresh copies of the settings: a forward
+    that updates them (batch normalisation's running averages) must not keep a traced value from one call to
+    the next."""
+    full = {i: copy.deepcopy(x) for i, x in enumerate(inputs) if i not in floats and i not in traced}
+    full.update(zip(floats, float_values))
+    full.update(zip(traced, traced_values))
+    return [full[i] for i in range(len(inputs))]
 
 
 class _Witness:
@@ -364,21 +359,23 @@ def _argument_names(function):
         return []
 
 
+def _resolve(spec):
+    """A function from its spec string ("file.py:name", "module:name"), or the function itself."""
+    return load(spec)[0] if isinstance(spec, str) else spec
+
+
 def reference_roles(mode, specs):
     """The reference worker's functions: sample, reference, witness, and the names of forward's arguments.
 
     specs: {"sample", "loss" or "forward", optionally "reference"}, as spec strings or functions.
     """
-    def resolve(spec):
-        return load(spec)[0] if isinstance(spec, str) else spec
-
-    sample, numpy_fn = resolve(specs["sample"]), resolve(specs[mode if mode == "loss" else "forward"])
+    sample, numpy_fn = _resolve(specs["sample"]), _resolve(specs[mode if mode == "loss" else "forward"])
     function_name = numpy_fn.__name__
     spec = specs["loss" if mode == "loss" else "forward"]
     alternative = "; or pass a loss written in JAX with --reference" if mode == "loss" else ""
     path = None
     if mode == "loss" and specs.get("reference"):
-        jax_fn = resolve(specs["reference"])
+        jax_fn = _resolve(specs["reference"])
     else:
         if not isinstance(spec, str):
             import inspect
@@ -420,13 +417,10 @@ class _LayerCandidate:
 
 def candidate_roles(mode, specs):
     """The candidate worker's one function: the grad, or forward then backward."""
-    def resolve(spec):
-        return load(spec)[0] if isinstance(spec, str) else spec
-
     if mode == "loss":
-        return {"candidate": resolve(specs["candidate"])}
-    forward = resolve(specs["forward"])
-    return {"candidate": _LayerCandidate(forward, resolve(specs["candidate"]), _argument_names(forward))}
+        return {"candidate": _resolve(specs["candidate"])}
+    forward = _resolve(specs["forward"])
+    return {"candidate": _LayerCandidate(forward, _resolve(specs["candidate"]), _argument_names(forward))}
 
 
 # ---- gradcheck's process: the cases, and what a sample must be ----

@@ -1,6 +1,6 @@
 """One case of the sweep: the candidate and the reference run on it, and what each parameter got."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -255,7 +255,7 @@ def run_sampled_case(index, seed, mode, runners, dtype, names):
     taylor = {n: {who: _taylor_slope(r, w["F0"], w["scale"]) for who, r in w["remainders"].items()}
               for n, w in witness.items() if not w["kink"]}
     if at_kink:  # autodiff's convention at a kink need not be the derivation's: a mismatch here is no verdict
-        parameters = {n: Comparison(True, "at a kink", *list(vars(c).values())[2:]) if c.problem == "values" else c
+        parameters = {n: replace(c, ok=True, problem="at a kink") if c.problem == "values" else c
                       for n, c in parameters.items()}
     extra_keys = [] if outcome.failure else sorted(k for k in outcome.value if k not in reference)
     ok = outcome.failure is None and not extra_keys and not outcome.modified and all(c.ok for c in parameters.values())
