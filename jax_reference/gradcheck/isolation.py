@@ -76,18 +76,18 @@ def _where_text(filename, lineno):
     return f"{path}:{lineno}"
 
 
-def _is_library(filename):
+def is_library(filename):
     resolved = str(Path(filename).resolve())
     return resolved.startswith(_GRADCHECK) or any(resolved.startswith(p) for p in _LIBRARIES)
 
 
-def _where(tb):
+def user_line(tb):
     """file:line of the innermost frame in the user's code (not the standard library,
     site-packages or gradcheck), or of the innermost frame where there is none."""
     frames = traceback.extract_tb(tb)
     if not frames:
         return None
-    user = [f for f in frames if not _is_library(f.filename)]
+    user = [f for f in frames if not is_library(f.filename)]
     frame = (user or frames)[-1]
     return _where_text(frame.filename, frame.lineno)
 
@@ -187,7 +187,7 @@ def call(function, args, names):
     except KeyboardInterrupt:
         raise
     except SystemExit as exc:
-        outcome = _failure("exited", f"called sys.exit({exc.code!r}) (at {_where(exc.__traceback__.tb_next)})")
+        outcome = _failure("exited", f"called sys.exit({exc.code!r}) (at {user_line(exc.__traceback__.tb_next)})")
     except BaseException as exc:
         # A TypeError raised by the call itself, before any line of the function ran: the arguments do not fit.
         if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
@@ -195,7 +195,7 @@ def call(function, args, names):
             outcome = _failure("signature", f"cannot be called as {expected}: {exc}; it is defined as {_definition(function)}")
         else:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            where = "" if getattr(exc, "located", False) else f" (at {_where(exc.__traceback__.tb_next)})"
+            where = "" if getattr(exc, "located", False) else f" (at {user_line(exc.__traceback__.tb_next)})"
             outcome = _failure("raised", f"raised {type(exc).__name__}: {message}{where}")
     after = dict(_snapshot(args, names))
     outcome.modified = [name for name, value in before if _changed(value, after[name])]
@@ -381,7 +381,7 @@ class Isolated:
         crash = self.output["stderr"].tail.decode(errors="replace").split("Fatal Python error")
         # faulthandler lists the most recent call first.
         frames = _FAULT_FRAME.findall(crash[-1]) if len(crash) > 1 else []
-        user = [f for f in frames if not _is_library(f[0])] or frames
+        user = [f for f in frames if not is_library(f[0])] or frames
         if user:
             filename, line, function = user[0]
             words += f" at {_where_text(filename, line)} in {function}"
@@ -429,6 +429,9 @@ class Isolated:
                                   if e == "sent" else e for e in self._pending)
             return failure
         self._busy_since = time.monotonic()
+        if isinstance(header.get("seconds"), (int, float)) and header["seconds"] > self.timeout:
+            return _failure("timed out", f"did not return within {self.timeout:g} s (--timeout): it took "
+                            f"{header['seconds']:.3g} s")
         return outcome_from_wire(header, arrays)
 
 

@@ -11,8 +11,10 @@ import ctypes
 import faulthandler
 import signal
 import sys
+import time
 
-from . import wire
+# generic is imported before the worker says it is ready: --timeout bounds the candidate's import, not gradcheck's.
+from . import generic, wire
 from .isolation import _definition, call, outcome_to_wire
 from .loader import LoadError, MissingFunction, load
 
@@ -39,8 +41,6 @@ def _load(specs, optional):
 
 def _roles(request):
     """(role -> function, the header of the reply) for the loss and layer modes (generic.py)."""
-    from . import generic
-
     try:
         if request["side"] == "reference":
             functions, names = generic.reference_roles(request["mode"], request["specs"])
@@ -72,8 +72,10 @@ def main(argv=None):
                 header = {"error": str(exc), "role": exc.role}
             wire.send_reply(replies, header)
         else:
+            start = time.monotonic()
             outcome = call(functions[request["role"]], request["args"], request["names"])
-            wire.send_reply(replies, *outcome_to_wire(outcome))
+            header, arrays = outcome_to_wire(outcome)
+            wire.send_reply(replies, {**header, "seconds": time.monotonic() - start}, arrays)
 
 
 if __name__ == "__main__":
