@@ -3,23 +3,28 @@
 The module's source is executed once more, as a module of its own, with every
 `import numpy` (`import numpy as np`, `from numpy import exp`,
 `from numpy.linalg import norm`) answered by jax.numpy, so that its helper
-functions follow. First, the in-place idioms jax.numpy cannot run are
-rewritten into their functional form:
+functions follow; so are the modules it imports from its own folder
+(`from helpers import logsumexp`), each rewritten the same way. Module-level
+code runs with float64 on, so that a constant such as `C = np.sqrt(2 / np.pi)`
+is the float64 NumPy makes of it. First, the in-place idioms jax.numpy cannot
+run are rewritten into their functional form, with NumPy's semantics:
 
-    x[i] = v             ->  x = x.at[i].set(v)          (in place still, for lists and dicts)
-    x[i] += v  (-= *= /= **=)  ->  x = x.at[i].add(v) …
-    np.add.at(x, i, v)   ->  x = np.add.at(x, i, v, inplace=False)   (and the other ufuncs' .at)
+    x[i] = v             ->  x = __set(x, i, v)          (in place still, for lists and dicts)
+    x[i] += v  (-= *= /= **=)  ->  x = __set(x, i, x[i] + v)   NumPy's buffered update: where an index
+                                                              repeats, the last write wins, as in NumPy
+    np.add.at(x, i, v)   ->  x = np.add.at(x, i, v, inplace=False)   (and the other ufuncs' .at: unbuffered)
 
 What still cannot run is explained by `advice`: the file and line, and the
-functional rewrite. The reference runs eagerly (not under jax.jit), so Python
-`if` on array values works, as it does in NumPy.
+functional rewrite. The reference is compiled with jax.jit where the code can
+be traced, and runs eagerly where it cannot (Python `if` on an array value).
 """
 
 import ast
 import builtins
 import contextlib
+import importlib.util
 import linecache
-import sys
+import operator
 import traceback
 import types
 from pathlib import Path
@@ -27,23 +32,42 @@ from pathlib import Path
 _SET = "__gradcheck_set__"
 _UPDATE = "__gradcheck_update__"
 _UPDATES = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Pow: "power"}
+_OPERATORS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "divide": operator.truediv,
+              "power": operator.pow}
+
+
+def _may_repeat(index):
+    """Whether an index can name one entry twice: only an integer array of one or more dimensions can."""
+    import numpy as np
+
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(np.ndim(part) > 0 and np.asarray(part).dtype != bool if not hasattr(part, "aval") else
+               part.ndim > 0 and part.dtype != bool for part in parts
+               if not isinstance(part, (int, slice, type(None), type(Ellipsis))))
 
 
 def _set(array, index, value):
-    if hasattr(array, "at"):
+    """array[index] = value, as NumPy does it. A JAX array is replaced, not changed; where an integer array
+    names an entry twice, the last write wins, as in NumPy (JAX's own .at[].set leaves that order undefined)."""
+    if not hasattr(array, "at"):
+        array[index] = value  # a list, a dict, a NumPy array: as the original code does
+        return array
+    if not _may_repeat(index):
         return array.at[index].set(value)
-    array[index] = value  # a list, a dict, a NumPy array: as the original code does
-    return array
+    import jax.numpy as jnp
+
+    targets = jnp.arange(array.size).reshape(array.shape)[index].ravel()  # the flat entry each write goes to
+    writes = jnp.broadcast_to(jnp.asarray(value), array[index].shape).astype(array.dtype).ravel()
+    order = jnp.arange(targets.size)
+    last = jnp.zeros(array.size, order.dtype).at[targets].max(order)[targets] == order
+    # Every write but the last to its entry is sent out of bounds, and dropped.
+    return array.ravel().at[jnp.where(last, targets, array.size)].set(writes, mode="drop").reshape(array.shape)
 
 
 def _update(array, index, op, value):
-    if hasattr(array, "at"):
-        at = array.at[index]
-        return at.add(-value) if op == "subtract" else getattr(at, op)(value)
-    current = array[index]
-    array[index] = {"add": current + value, "subtract": current - value, "multiply": current * value,
-                    "divide": current / value, "power": current ** value}[op]
-    return array
+    """array[index] op= value, as NumPy does it: array[index] = array[index] op value (buffered: where an index
+    repeats, the last write wins; np.add.at is the unbuffered form)."""
+    return _set(array, index, _OPERATORS[op](array[index], value))
 
 
 def _index_expression(node):
@@ -102,53 +126,104 @@ def _stand_in():
     return module
 
 
-def _importer(stand_in):
-    real = builtins.__import__
+class _Importer:
+    """__import__ for the user's rewritten code: numpy is jax.numpy, and the modules of the user's own folder
+    (`from helpers import logsumexp`) are rewritten as the user's file is, each run once; anything else
+    (the standard library, SciPy) is imported as it is."""
 
-    def __import__(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and (name == "numpy" or name.startswith("numpy.")):
+    def __init__(self, root):
+        self.root, self.stand_in, self.modules = root, _stand_in(), {}
+        self.real = builtins.__import__
+
+    def source(self, name):
+        """The file of module `name` in the user's folder, or None."""
+        path = self.root.joinpath(*name.split("."))
+        return next((f for f in (path.with_suffix(".py"), path / "__init__.py") if f.is_file()), None)
+
+    def run(self, source, name, package):
+        """A module of the file `source`, rewritten and executed."""
+        module = types.ModuleType(f"gradcheck_jax_numpy_{name}")
+        module.__dict__.update({"__file__": str(source), "__package__": package, _SET: _set, _UPDATE: _update,
+                                "__builtins__": {**vars(builtins), "__import__": self}})
+        if source.name == "__init__.py":
+            module.__path__ = [str(source.parent)]
+        tree = _Functional().visit(ast.parse(source.read_text(), filename=str(source)))
+        ast.fix_missing_locations(tree)
+        self.modules[name] = module  # before it runs: modules that import each other find it
+        exec(compile(tree, str(source), "exec"), module.__dict__)
+        return module
+
+    def _module(self, name):
+        if name not in self.modules:
+            source = self.source(name)
+            package = name if source.name == "__init__.py" else name.rpartition(".")[0]
+            module = self.run(source, name, package)
+            parent, _, child = name.rpartition(".")
+            if parent:
+                setattr(self.modules[parent], child, module)
+        return self.modules[name]
+
+    def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level:
+            name = importlib.util.resolve_name("." * level + name, (globals or {}).get("__package__") or "")
+        if name == "numpy" or name.startswith("numpy."):
             if fromlist and name != "numpy":
-                return getattr(stand_in, name.split(".", 1)[1])
-            return stand_in
-        return real(name, globals, locals, fromlist, level)
-
-    return __import__
+                return getattr(self.stand_in, name.split(".", 1)[1])
+            return self.stand_in
+        parts = name.split(".")
+        if not self.source(parts[0]):
+            return self.real(name, globals, locals, fromlist, level)
+        for i in range(1, len(parts) + 1):
+            self._module(".".join(parts[:i]))
+        for item in fromlist or ():
+            if item != "*" and self.source(f"{name}.{item}"):
+                self._module(f"{name}.{item}")
+        return self.modules[name] if fromlist else self.modules[parts[0]]
 
 
 def load(path, names):
-    """{name: function} from the file at `path`, executed with jax.numpy for numpy."""
+    """{name: function} from the file at `path`, executed with jax.numpy for numpy and float64 on."""
+    import jax
+
     path = Path(path).resolve()
-    tree = _Functional().visit(ast.parse(path.read_text(), filename=str(path)))
-    ast.fix_missing_locations(tree)
-    stand_in = _stand_in()
-    namespace = {"__name__": f"gradcheck_jax_numpy_{path.stem}", "__file__": str(path),
-                 "__builtins__": {**vars(builtins), "__import__": _importer(stand_in)},
-                 _SET: _set, _UPDATE: _update}
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
-    exec(compile(tree, str(path), "exec"), namespace)
-    return {name: namespace[name] for name in names}
+    with jax.enable_x64(True):
+        module = _Importer(path.parent).run(path, path.stem, "")
+    return {name: getattr(module, name) for name in names}
+
+
+def _user_frame(exc, root):
+    """The innermost frame of the traceback in a file of the user's folder, or None."""
+    from .isolation import is_library
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if Path(f.filename).resolve().is_relative_to(root) and not is_library(f.filename)]
+    return frames[-1] if frames else None
 
 
 def advice(exc, path, alternative=""):
     """One line on why the code at `path` could not run under jax.numpy: where, and what to write instead."""
-    path = str(Path(path).resolve())
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if str(Path(f.filename).resolve()) == path]
-    where = ""
-    if frames:
-        frame = frames[-1]
+    frame = _user_frame(exc, Path(path).resolve().parent)
+    line, where = "", ""
+    if frame:
         line = linecache.getline(frame.filename, frame.lineno).strip()
         where = f" at {Path(frame.filename).name}:{frame.lineno} `{line}`"
     text, kind = str(exc).strip().splitlines()[0] if str(exc).strip() else "", type(exc).__name__
+    converted = "arose with the `float` function" in str(exc) or "arose with the `int` function" in str(exc)
     if "item assignment" in text or "immutable" in text:
         fix = "JAX arrays cannot be changed in place: write x = x.at[index].set(value) (or .add, .multiply)"
     elif kind == "AttributeError" and "jax.numpy" in text:
         fix = f"{text.split('attribute')[-1].strip()} is not in jax.numpy: write it with functions jax.numpy has"
+    elif "math." in line and (converted or kind in ("TypeError", "TracerArrayConversionError")):
+        fix = ("the math module works on Python numbers, so autodiff cannot follow it: write np.exp, np.log, "
+               "np.sqrt … in place of math.exp, math.log, math.sqrt …")
+    elif converted:
+        fix = ("float() or int() of an array value makes it a Python number, which autodiff cannot follow: keep it "
+               "an array (x.astype(float), or no conversion at all)")
     elif kind in ("TracerBoolConversionError", "ConcretizationTypeError"):
         fix = "Python `if` or `while` on an array value: write it with np.where(condition, a, b)"
     elif kind == "TracerArrayConversionError":
-        fix = ("a function from outside this file (SciPy, or a module it imports) turned the array into a NumPy "
-               "array: use a jax.numpy (or jax.scipy) function in its place")
+        fix = ("a function from a library that is not NumPy (SciPy, or a module outside your folder) turned the "
+               "array into a NumPy array: use a jax.numpy (or jax.scipy) function in its place")
     else:
         fix = f"{kind}: {text}"
     return f"cannot run under jax.numpy{where}: {fix}{alternative}"
