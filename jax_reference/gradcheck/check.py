@@ -11,7 +11,7 @@ from .loader import split
 from .plan import DEFAULT_ACTIVATIONS, activations_arg, depth_arg, draw_cases, lams_arg
 from .render import text
 from . import generic
-from .sweep import prepare, run_case, run_sampled_case
+from .sweep import SetupError, prepare, run_case, run_sampled_case
 
 DEFAULT_CASES = 200
 # The loss and layer modes: a user's sampler draws new shapes in every case, and JAX compiles the reference
@@ -20,6 +20,10 @@ DEFAULT_SAMPLED_CASES = 20
 FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 # Seconds one call of the candidate, or the import of its module, may take before it counts as hung.
 DEFAULT_TIMEOUT = 20.0
+# The reference's worker is not held to the candidate's --timeout: it compiles the user's code (tracing a loop of
+# naive Python can take minutes), and a failure there is no verdict on the candidate. It is bounded all the same,
+# against a sampler or loss that hangs.
+REFERENCE_TIMEOUT = 900.0
 
 
 def check_gradients(candidate, *, loss=None, sample=None, reference=None, name=None, **sweep_args):
@@ -105,7 +109,7 @@ def sampled_runners(mode, specs, timeout):
         # A user's small arrays, a new shape in every case: XLA's compile time is what costs, not the code it
         # makes. Without its backend optimisations it compiles faster (measured 0.2 s for 0.28 per shape).
         env = {**os.environ, "XLA_FLAGS": " ".join(filter(None, [os.environ.get("XLA_FLAGS", ""), FAST_COMPILE]))}
-        reference = Isolated(timeout=timeout, env=env, roles={
+        reference = Isolated(timeout=max(timeout, REFERENCE_TIMEOUT), env=env, roles={
             "side": "reference", "mode": mode, "specs": {k: v for k, v in present.items() if k != "candidate"}})
         candidate = Isolated(timeout=timeout, roles={"side": "candidate", "mode": mode, "specs": present})
         for runner in (candidate, reference):
@@ -120,37 +124,45 @@ def sampled_runners(mode, specs, timeout):
     return InProcess(roles), InProcess(generic.candidate_roles(mode, present)), names
 
 
-def sweep_sampled(mode, specs, *, cases=DEFAULT_SAMPLED_CASES, seed=0, dtype=np.float64, timeout=DEFAULT_TIMEOUT,
+def sweep_sampled(mode, specs, *, cases=DEFAULT_SAMPLED_CASES, seed=0, dtype=None, timeout=DEFAULT_TIMEOUT,
                   progress=None, runners=None):
     """The sweep of the loss mode ("loss") or the layer mode ("layer"): each case drawn by the user's sampler
     from its own seed [seed, index], the candidate and the reference run on it.
 
     specs: {"candidate", "sample", and "loss" (and "reference") or "forward"}, spec strings or functions.
+    dtype: None checks each case in the dtype its sample drew (float32 or float64); float32 or float64 casts
+      every sample to it.
     runners: (reference runner, candidate runner, names) already loaded, or None to load them here.
-    Raises sweep.SetupError where the sampler, the loss or the forward fails or returns what cannot be used.
+    Raises sweep.SetupError where the sampler, the loss or the forward fails or returns what cannot be used, or
+    where the sample's structure (its names, the kinds of its data) changes from case to case.
     """
-    check_sweep_args(cases, seed, dtype, timeout)
+    check_sweep_args(cases, seed, dtype, timeout, optional_dtype=True)
     reference, candidate, names = runners or sampled_runners(mode, specs, timeout)
     try:
-        indices = range(cases)
-        results = [run_sampled_case(i, (seed, i), mode, {"reference": reference, "candidate": candidate}, dtype, names)
-                   for i in (progress(indices) if progress else indices)]
+        results = []
+        for i in (progress(range(cases)) if progress else range(cases)):
+            results.append(run_sampled_case(i, (seed, i), mode, {"reference": reference, "candidate": candidate},
+                                            dtype, names))
+            change = generic.structure_change(results[0].case, results[-1].case)
+            if change:
+                raise SetupError(change)
     finally:
         reference.close()
         candidate.close()
-    config = {"mode": mode, "dtype": np.dtype(dtype), "seed": seed, "sampler": _name(specs["sample"]),
+    dtypes = sorted({r.dtype for r in results}, key=lambda d: d.itemsize)
+    config = {"mode": mode, "dtype": dtypes[0], "dtypes": dtypes, "seed": seed, "sampler": _name(specs["sample"]),
               "reference": _name(specs["reference"]) if specs.get("reference") else
               f"{_name(specs['loss' if mode == 'loss' else 'forward'])} (run with jax.numpy)"}
     return results, candidate.output, config
 
 
-def check_sweep_args(cases, seed, dtype, timeout):
+def check_sweep_args(cases, seed, dtype, timeout, optional_dtype=False):
     """Refuses bad sweep arguments, each named, before anything runs."""
     if isinstance(cases, bool) or not isinstance(cases, numbers.Integral) or cases < 1:
         raise ValueError(f"cases must be an integer >= 1; got {cases!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-    if np.dtype(dtype) not in (np.float32, np.float64):
+    if not (dtype is None and optional_dtype) and np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
         raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")

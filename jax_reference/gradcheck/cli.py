@@ -3,7 +3,9 @@
 Exit status: 0 every case ran and the candidate agrees, 1 the candidate is
 wrong (values, shapes, keys, dtype, in-place changes, or it raised, exited,
 crashed or timed out), 2 usage error (bad arguments, an output path that
-cannot be written, a candidate that cannot be loaded), 130 interrupted.
+cannot be written, a candidate that cannot be loaded, a sample whose
+structure changes), 3 no verdict (the reference could not be trusted: not
+finite, or disagreeing with its own finite differences), 130 interrupted.
 
 The candidate runs in a worker process of its own (see isolation), so that
 nothing it does can end gradcheck or reach its output. Usage errors are found
@@ -28,6 +30,7 @@ from .plan import DEFAULT_ACTIVATIONS, MAX_DEPTH
 DEFAULT_CASES = 200  # as check.DEFAULT_CASES, which imports JAX
 DEFAULT_SAMPLED_CASES = 20  # as check.DEFAULT_SAMPLED_CASES
 DEFAULT_TIMEOUT = 20.0  # as check.DEFAULT_TIMEOUT
+EXIT_STATUS = {"pass": 0, "fail": 1, "no verdict": 3}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,7 +82,7 @@ def parser():
         description="Check a hand-derived gradient function against jax.grad of the reference loss, "
         "with central finite differences as an independent witness. The candidate runs in a process of its own.",
         epilog="Exit status: 0 every case ran and all agree, 1 the candidate is wrong (or raised, exited, crashed, "
-        "timed out), 2 usage error, 130 interrupted.",
+        "timed out), 2 usage error, 3 no verdict (the reference could not be trusted), 130 interrupted.",
     )
     p.add_argument("candidate", nargs="?",
                    help="path/to/file.py:function or package.module:function: a gradient function with the "
@@ -98,7 +101,8 @@ def parser():
                    help=f"random cases to check (default {DEFAULT_CASES}; {DEFAULT_SAMPLED_CASES} with --loss or "
                    "--forward, whose every new shape costs a compilation)")
     p.add_argument("--seed", type=_integer(0), default=0, help="seed of the sweep, an integer >= 0 (default 0)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--dtype", choices=["float64", "float32"], default=None,
+                   help="check in this dtype (default float64; with --loss or --forward, the dtype the sample draws)")
     p.add_argument("--activation", choices=mg.ACTIVATIONS, action="append", dest="activations",
                    help="use this activation (repeat for several; default the seed's sigmoid, tanh and relu)")
     p.add_argument("--depth", type=_depth, default=None, metavar="L",
@@ -284,7 +288,8 @@ def _run(args):
     from . import report
     from .check import sweep
 
-    results, output, config = sweep(args.candidate, cases=args.cases or DEFAULT_CASES, seed=args.seed, dtype=args.dtype,
+    results, output, config = sweep(args.candidate, cases=args.cases or DEFAULT_CASES, seed=args.seed,
+                                    dtype=args.dtype or "float64",
                                     activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
                                     depth=args.depth or 2,
                                     stages=args.stages, timeout=args.timeout, progress=_progress(args.quiet),
@@ -324,7 +329,7 @@ def _finish(args, results, output, config):
         _write_reports(args, built, results)
     except OSError as exc:
         return _usage_error(f"writing {exc.filename}: {exc.strerror}")
-    return 0 if built["ok"] else 1
+    return EXIT_STATUS[built["verdict"]]
 
 
 if __name__ == "__main__":

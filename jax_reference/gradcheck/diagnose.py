@@ -23,6 +23,7 @@ from manual_grad.activations import KINKED
 from manual_grad.validate import width_names
 
 from . import slips
+from .sweep import NO_VERDICT
 
 # φ' of each activation, written through a = φ(z) where it helps.
 PRIME = {"sigmoid": "{a} (1 − {a})", "tanh": "1 − {a}²", "relu": "1 where {z} > 0, else 0",
@@ -91,7 +92,9 @@ def _factor_words(cs, cases):
     """Words for a data term scaled by c in each case, or None where c = 1."""
     found = _law(cs, cases)
     if found is None:
-        return f"off by a factor that varies from case to case ({min(cs):.3g} to {max(cs):.3g}) and follows no law in N and K"
+        known = [d for d in ("N", "K") if all(d in c.dims for c in cases)]
+        return (f"off by a factor that varies from case to case ({min(cs):.3g} to {max(cs):.3g})"
+                + (f" and follows no law in {' and '.join(known)}" if known else ""))
     alpha, law = found
     if _close(alpha, 1) and law == "":
         return None
@@ -265,9 +268,13 @@ def _value_words(name, failing, results, dtype, kind):
             # The seed model's penalty is λθ; in a user's model, anything proportional to θ.
             penalty_direction = (r.case.lam if seed else 1.0) * np.asarray(r.arrays["params"][name], np.float64)
         fits.append(_fit(*candidate_and_data_part(r), penalty_direction, rtol))
+    offset = _offset_words(name, failing, lambda r: candidate_and_data_part(r)[0],
+                           lambda r: _reference(r, name, stages), rtol, seed and not stages)
     if all(f is not None for f in fits):
         data = [(f[0], r.case) for f, r in zip(fits, failing) if f[0] is not None]
         penalty = [(f[1], r.case) for f, r in zip(fits, failing) if f[1] is not None]
+        if offset and data and _law(*zip(*data)) is None:
+            return offset  # a lawless factor, where a constant offset explains every case
         words = [_factor_words(*zip(*data)) if data else None, _penalty_words(name, *zip(*penalty)) if penalty else None]
         if not seed and words[0]:
             # A user's loss mixes its own penalty into the reference: with a wrong factor on the whole, a
@@ -276,6 +283,12 @@ def _value_words(name, failing, results, dtype, kind):
         if any(words):
             return Diagnosis("; ".join(w for w in words if w), "penalty" if not words[0] else "factor")
 
+    if offset:
+        return offset
+    transposed = [_matches(candidate_and_data_part(r)[0], _reference(r, name, stages).T, rtol) for r in failing]
+    if all(transposed) and all(np.ndim(_reference(r, name, stages)) == 2 for r in failing):
+        return Diagnosis("transposed: the values are the reference's transpose (square here, so the shape could "
+                         "not tell)", "transposed")
     if not stages:
         for r in failing:
             g, _ = candidate_and_data_part(r)
@@ -335,6 +348,30 @@ def _value_words(name, failing, results, dtype, kind):
                      f"{worst.case.describe()}", "unexplained")
 
 
+def _reference(r, name, stages):
+    return (r.arrays["stages"] if stages else r.arrays)["reference"][name]
+
+
+def _offset_words(name, failing, candidate_of, reference_of, rtol, seed):
+    """Words for a candidate off by the same constant in every entry and case, or (a user's 0-d parameter θ)
+    by the same multiple of θ; None where neither explains it."""
+    offsets, multiples = [], []
+    for r in failing:
+        reference = reference_of(r)
+        d = candidate_of(r) - reference
+        if d.size == 0 or np.ptp(d) > FIT_SLACK * rtol * (np.linalg.norm(reference) + np.linalg.norm(d)):
+            return None
+        offsets.append(float(np.mean(d)))
+        theta = np.asarray(r.arrays["params"].get(name, np.nan), np.float64)
+        multiples.append(offsets[-1] / float(theta) if theta.size == 1 and theta != 0 else np.nan)
+    if all(_close(o, offsets[0]) for o in offsets):
+        return Diagnosis(f"off by an additive constant {offsets[0]:.4g}: candidate − reference is {offsets[0]:.4g} in "
+                         "every entry of every case (a constant term differentiated as if it were not one?)", "constant")
+    if not seed and all(_close(m, multiples[0]) for m in multiples):
+        return Diagnosis(_proportional_words(name, multiples, [r.case for r in failing]), "penalty")
+    return None
+
+
 def _generic_pattern(name, failing, results, kind):
     """A user's model: what sets the failing cases apart, or where the largest error is."""
     def ok(r):
@@ -360,10 +397,10 @@ def diagnose(name, results, dtype, kind="parameters"):
     if not failing:
         return Diagnosis("agrees", "agrees")
     no_result = [r for r in failing if comparison(r).problem == "no result"]
-    unjudged = [r for r in failing if comparison(r).problem == "reference not finite"]
-    failing = [r for r in failing if comparison(r).problem not in ("no result", "reference not finite")]
+    unjudged = [r for r in failing if comparison(r).problem in NO_VERDICT]
+    failing = [r for r in failing if comparison(r).problem != "no result" and comparison(r).problem not in NO_VERDICT]
     if unjudged:
-        reference = _reference_not_finite(unjudged, comparison)
+        reference = _no_verdict(unjudged, comparison)
         if not failing:
             return reference
     if not failing:
@@ -397,18 +434,30 @@ def diagnose(name, results, dtype, kind="parameters"):
     return diagnosis
 
 
-def _reference_not_finite(unjudged, comparison):
+def _no_verdict(unjudged, comparison):
+    """Words for the cases that have no verdict on a parameter, by the first reason among them."""
     r = unjudged[0]
     c = comparison(r)
-    return Diagnosis(f"no verdict in {len(unjudged)} cases: the reference is not finite there (first "
-                     f"{c.reference_value} at entry {c.worst_index} in {r.case.describe()})", "reference not finite",
-                     "the reference (autodiff) returned values that are not finite: a fault of the reference or of "
-                     "the machine it ran on, which leaves those cases without a verdict on the candidate")
+    n = len(unjudged)
+    if c.problem == "reference not finite":
+        return Diagnosis(f"no verdict in {n} cases: the reference is not finite there (first {c.reference_value} at "
+                         f"entry {c.worst_index} in {r.case.describe()})", "reference not finite",
+                         "the reference (autodiff) returned values that are not finite: a fault of the reference or of "
+                         "the machine it ran on, which leaves those cases without a verdict on the candidate")
+    if c.problem == "no verdict":
+        return Diagnosis(f"no verdict in {n} cases: the reference disagrees with its own finite differences there "
+                         f"(first in {r.case.describe()})", "reference untrusted",
+                         "the reference disagrees with finite differences of the same function in some cases, so it "
+                         "cannot be trusted there: autodiff may compute something other than the NumPy code (an idiom "
+                         "jax.numpy runs differently), or the function is too curved or too rough for finite "
+                         "differences; those cases have no verdict on the candidate")
+    return Diagnosis(f"no verdict in {n} cases: more entries differ than could be probed, and every one probed sits on "
+                     f"a kink of the function (first in {r.case.describe()})", "kinks unjudged")
 
 
 # Failures the chain rule cannot locate: they are about what came back, not about its values.
 _NO_CHAIN_RULE = {"no result", "missing", "not an array", "dtype", "swapped", "ignored activation",
-                  "reference not finite"}
+                  "reference not finite", "reference untrusted", "kinks unjudged", "no entry judged"}
 
 
 def _listed(names):
@@ -441,7 +490,7 @@ def hint(diagnoses, wrong_in_data, L):
     diagnoses: name -> Diagnosis; wrong_in_data: the parameters wrong in cases with λ = 0;
     L: the seed model's depth, or None for a user's model.
     """
-    wrong = {name: d for name, d in diagnoses.items() if d.kind != "agrees"}
+    wrong = {name: d for name, d in diagnoses.items() if d.kind not in ("agrees", "agrees at kinks")}
     causes = list(dict.fromkeys(d.cause for d in wrong.values() if d.cause))
     if causes:
         return "; ".join(causes)

@@ -30,10 +30,17 @@ from .values import Tree
 from .loader import load, split
 
 # Central differences along a unit direction take the seed model's step, FD_STEP. A kink on the segment
-# shows as one-sided slopes that differ by more than KINK_SLOPE of the scale ‖g‖ + |F|; checked again at
-# KINK_AT, it sits at the point itself.
+# shows as one-sided slopes that differ by more than KINK_SLOPE of the scale ‖g‖ + |F|: the checks and the
+# Taylor test along that direction are then left out.
 KINK_SLOPE = 1e-3
-KINK_AT = 1e-8
+# An entry where the candidate and the reference differ is probed for a kink at the point itself: its one-sided
+# slopes, at steps FD_STEP and KINK_STEP, differ by a jump above KINK_NOISE · (‖g‖ + |F|) (rounding, at
+# KINK_STEP in float64, is 1e-9 of it) that stays the same as the step shrinks (a smooth function's difference
+# falls with the step, 100 times here). Only there is the derivative a convention, and the candidate's value is
+# excused when it lies between the two slopes. At most MAX_PROBES entries per parameter and case are probed.
+KINK_STEP = 1e-7
+KINK_NOISE = 1e-6
+MAX_PROBES = 500
 # The Taylor remainder test's steps: F(θ + h v) − F(θ) − h ⟨g, v⟩ falls as h² for the right gradient, as h
 # for a wrong one. Remainders below ROUNDOFF · |F| are rounding, and left out of the fit.
 TAYLOR_STEPS = tuple(2.0 ** -k for k in range(4, 12))
@@ -79,10 +86,30 @@ class _Sampler:
         return Tree(self.sample(np.random.default_rng(list(seed))), self.labels)
 
 
-class NotTraceable(Exception):
-    """The user's code cannot be differentiated as it is; the message says where and what to write instead."""
+class UserCodeError(Exception):
+    """The user's own code (sampler, loss, forward) failed; the message says where and how."""
 
     located = True  # the message names the user's line: isolation.call adds no place of its own
+
+
+class NotTraceable(UserCodeError):
+    """The user's code cannot be differentiated as it is; the message says where and what to write instead."""
+
+
+def _numpy_first(function, args, returns_scalar):
+    """The user's function run as it is, with NumPy, before anything is traced: its own errors (a sample that
+    does not fit the loss) are said as its own, not as jax.numpy's."""
+    from .isolation import user_line
+
+    try:
+        result = function(*args)
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UserCodeError(f"raised {type(exc).__name__}: {message} (at {user_line(exc.__traceback__.tb_next)}), "
+                            "run with NumPy before any autodiff") from None
+    if returns_scalar and np.ndim(result) != 0:
+        raise UserCodeError(f"must return a scalar: it returned {np.ndim(result)}-d values of shape "
+                            f"{np.shape(result)}, run with NumPy")
 
 
 # Errors of code that runs in NumPy and eagerly in JAX, but not under jax.jit: Python control flow on values,
@@ -96,7 +123,9 @@ def _untraceable_errors():
 
 
 def _traced(value):
-    return isinstance(value, (np.ndarray, numbers.Number)) and not isinstance(value, bool)
+    """Arrays and Python floats are traced; ints, bools, strings and tuples stay static, as NumPy sees them (a
+    stride, the `reps` of np.tile, a group count that reshapes), each value compiled apart."""
+    return isinstance(value, np.ndarray) or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral))
 
 
 class _Compiled:
@@ -139,8 +168,8 @@ class _LossReference:
     runs eagerly instead, where every operation compiles anew for each shape: correct, slower.
     """
 
-    def __init__(self, jax_loss, path, alternative):
-        self.jax_loss, self.path, self.alternative = jax_loss, path, alternative
+    def __init__(self, numpy_loss, jax_loss, path, alternative):
+        self.numpy_loss, self.jax_loss, self.path, self.alternative = numpy_loss, jax_loss, path, alternative
         self.eager, self.compiled = False, _Compiled()
 
     def _function(self, data):
@@ -158,6 +187,7 @@ class _LossReference:
     def __call__(self, params, data):
         import jax
 
+        _numpy_first(self.numpy_loss, (copy.deepcopy(params), *copy.deepcopy(data)), returns_scalar=True)
         with _reference_config(jax):
             jax_params = {k: _jax_value(v) for k, v in params.items()}
             try:
@@ -198,8 +228,8 @@ class _LayerReference:
     """jax.vjp of the forward run with jax.numpy, with a random cotangent dout (x64 on); compiled with
     jax.jit as `_LossReference` is, eager where the forward cannot be traced."""
 
-    def __init__(self, jax_forward, names, path):
-        self.jax_forward, self.names, self.path = jax_forward, names, path
+    def __init__(self, numpy_forward, jax_forward, names, path):
+        self.numpy_forward, self.jax_forward, self.names, self.path = numpy_forward, jax_forward, names, path
         self.eager, self.compiled = False, _Compiled()
 
     def _pullback(self, inputs):
@@ -223,6 +253,7 @@ class _LayerReference:
     def __call__(self, inputs, dout_seed):
         import jax
 
+        _numpy_first(self.numpy_forward, copy.deepcopy(inputs), returns_scalar=False)
         out, pullback, floats, traced, key = self._pullback(inputs)
 
         with _reference_config(jax):
@@ -266,42 +297,40 @@ def _rebuild(inputs, floats, float_values, traced, traced_values):
 class _Witness:
     """Finite differences of the user's NumPy function, in float64: of the loss, or of ⟨dout, forward⟩.
 
-    For each differentiable name: along a random unit direction v, and along one entry drawn at random,
-    the central difference against ⟨reference, v⟩, with kinks detected by one-sided slopes; and along v,
-    the Taylor remainders of the candidate's and the reference's gradients at TAYLOR_STEPS.
+    `__call__`, for each differentiable name: along a random unit direction v, and along one entry drawn at
+    random, the central difference against ⟨reference, v⟩ (left out where a kink lies on the segment); and
+    along v, the Taylor remainders of the candidate's and the reference's gradients at TAYLOR_STEPS.
+    `kinks`: the entries where the candidate differs from the reference that lie on a kink of the function,
+    where its derivative is a convention.
     """
 
     def __init__(self, numpy_fn, mode):
         self.numpy_fn, self.mode = numpy_fn, mode
 
+    def _float64(self, point, rest):
+        point = {k: np.asarray(v, np.float64) for k, v in point.items()}
+        if self.mode == "loss":
+            return point, tuple(_as_float64(d) for d in rest)
+        inputs, names, dout = rest
+        return point, ([_as_float64(x) for x in inputs],
+                       {i: input_name(names, i) for i in range(len(inputs)) if input_name(names, i) in point},
+                       np.asarray(dout, np.float64))
+
     def _scalar(self, point, rest):
         if self.mode == "loss":
             return float(self.numpy_fn(point, *rest))
         inputs, positions, dout = rest
-        full = list(inputs)
+        full = [copy.deepcopy(x) if isinstance(x, (dict, list)) else x for x in inputs]
         for i, name in positions.items():
             full[i] = point[name]
         return float(np.sum(dout * np.asarray(_output(self.numpy_fn(*full)), np.float64)))
 
-    def _difference(self, point, rest, name, v, F0, scale):
-        """The central difference along v, and whether a kink lies on the segment, or at the point itself."""
-        def F(h):
-            return self._scalar({**point, name: point[name] + h * v}, rest)
-
-        plus, minus = F(FD_STEP), F(-FD_STEP)
-        kink = abs((plus - F0) - (F0 - minus)) / FD_STEP > KINK_SLOPE * scale
-        at_kink = kink and abs((F(KINK_AT) - F0) - (F0 - F(-KINK_AT))) / KINK_AT > KINK_SLOPE * scale
-        return (plus - minus) / (2 * FD_STEP), bool(kink), bool(at_kink), F
+    def _along(self, point, rest, name, v):
+        """F(h) = the function at point + h v, v moving the parameter `name`."""
+        return lambda h: self._scalar({**point, name: point[name] + h * v}, rest)
 
     def __call__(self, point, rest, reference, candidate, seed):
-        point = {k: np.asarray(v, np.float64) for k, v in point.items()}
-        if self.mode == "loss":
-            rest = tuple(_as_float64(d) for d in rest)
-        else:
-            inputs, names, dout = rest
-            rest = ([_as_float64(x) for x in inputs],
-                    {i: input_name(names, i) for i in range(len(inputs)) if input_name(names, i) in point},
-                    np.asarray(dout, np.float64))
+        point, rest = self._float64(point, rest)
         rng = np.random.default_rng(list(seed))
         F0 = self._scalar(point, rest)
         result = {}
@@ -312,18 +341,66 @@ class _Witness:
             v /= np.linalg.norm(v) or 1.0
             entry = np.zeros(point[name].shape)
             entry.flat[rng.integers(entry.size)] = 1.0
-            fd, kink, at_kink, F = self._difference(point, rest, name, v, F0, scale)
-            fd_entry, kink_entry, at_kink_entry, _ = self._difference(point, rest, name, entry, F0, scale)
+            checks, kinks = [], []
+            for direction in (v, entry):
+                F = self._along(point, rest, name, direction)
+                plus, minus = F(FD_STEP), F(-FD_STEP)
+                kinks.append(bool(abs((plus - F0) - (F0 - minus)) / FD_STEP > KINK_SLOPE * scale))
+                if not kinks[-1]:
+                    checks.append({"fd": (plus - minus) / (2 * FD_STEP), "along": float(np.vdot(g_ref, direction))})
+            F = self._along(point, rest, name, v)
             remainders = {}
             for who, g in (("reference", reference), ("candidate", candidate)):
                 if g is not None and name in g and np.shape(g[name]) == point[name].shape:
                     slope = float(np.vdot(np.asarray(g[name], np.float64), v))
                     remainders[who] = [abs(F(h) - F0 - h * slope) for h in TAYLOR_STEPS]
-            checks = [(fd, float(np.vdot(g_ref, v)), kink), (fd_entry, float(np.vdot(g_ref, entry)), kink_entry)]
-            result[name] = {"checks": [{"fd": f, "along": a} for f, a, k in checks if not k],
-                            "scale": scale, "kink": kink, "at_kink": at_kink or at_kink_entry, "F0": F0,
-                            "remainders": remainders}
+            result[name] = {"checks": checks, "scale": scale, "kink": kinks[0], "F0": F0, "remainders": remainders}
         return Tree(result)
+
+    def kinks(self, point, rest, probes):
+        """{name: {"excused": flat indices, "probed": how many, "exhausted": MAX_PROBES reached undecided}}.
+
+        probes: name -> {"order": flat indices, largest difference first, "gaps": |candidate − reference| there,
+        "candidate": the candidate's values there, "bound": the tolerance on ‖candidate − reference‖,
+        "rtol", "atol", "scale": ‖reference‖ + |F|}. Entries are probed until the ones left unprobed cannot
+        change the verdict either way.
+        """
+        point, rest = self._float64(point, rest)
+        F0 = self._scalar(point, rest)
+        result = {}
+        for name, p in probes.items():
+            gaps = np.asarray(p["gaps"], np.float64)
+            kept2, left2, excused, probed = 0.0, float(np.sum(gaps ** 2)), [], 0
+            for j, gap, value in zip(p["order"], gaps, p["candidate"]):
+                if np.sqrt(kept2 + left2) <= p["bound"] or np.sqrt(kept2) > p["bound"] or probed == MAX_PROBES:
+                    break
+                probed += 1
+                left2 = max(left2 - gap ** 2, 0.0)
+                if self._excused(point, rest, name, int(j), float(value), F0, p):
+                    excused.append(int(j))
+                else:
+                    kept2 += gap ** 2
+            decided = np.sqrt(kept2 + left2) <= p["bound"] or np.sqrt(kept2) > p["bound"]
+            result[name] = {"excused": np.array(excused, np.int64), "probed": probed, "exhausted": not decided}
+        return Tree(result)
+
+    def _excused(self, point, rest, name, j, value, F0, p):
+        """Whether entry j sits on a kink, and the candidate's value there lies between the one-sided slopes."""
+        e = np.zeros(point[name].shape)
+        e.flat[j] = 1.0
+        F = self._along(point, rest, name, e)
+
+        def one_sided(h):
+            return (F0 - F(-h)) / h, (F(h) - F0) / h
+
+        left1, right1 = one_sided(FD_STEP)
+        left2, right2 = one_sided(KINK_STEP)
+        jump1, jump2 = right1 - left1, right2 - left2
+        noise = KINK_NOISE * p["scale"]
+        if not abs(jump2) > noise or abs(jump1 - jump2) > abs(jump2) / 2:
+            return False  # smooth there (or a step): the derivative is no convention
+        margin = noise + p["rtol"] * (abs(left2) + abs(right2)) + p["atol"]
+        return min(left2, right2) - margin <= value <= max(left2, right2) + margin
 
 
 def _jax_numpy(spec, names, alternative):
@@ -384,10 +461,11 @@ def reference_roles(mode, specs):
         functions, path = _jax_numpy(spec, [function_name], alternative)
         jax_fn = functions[function_name]
     names = _argument_names(numpy_fn)
+    witness = _Witness(numpy_fn, mode)
     roles = {"sample": _Sampler(sample, ("params", "data") if mode == "loss" else names),
-             "witness": _Witness(numpy_fn, mode)}
-    roles["reference"] = _LossReference(jax_fn, path, alternative) if mode == "loss" else \
-        _LayerReference(jax_fn, names, path)
+             "witness": witness, "kinks": witness.kinks}
+    roles["reference"] = _LossReference(numpy_fn, jax_fn, path, alternative) if mode == "loss" else \
+        _LayerReference(numpy_fn, jax_fn, names, path)
     return roles, names
 
 
@@ -434,6 +512,7 @@ class SampledCase:
     seed: tuple
     shapes: tuple  # (name, shape) of every array, params and data (or inputs)
     N: int | None  # the batch size: the leading axis of the first data array
+    structure: tuple = ()  # what must not change from case to case (see `structure`)
 
     @property
     def dims(self):
@@ -462,8 +541,44 @@ def _what(value):
     return what(value)
 
 
+def _kind(value):
+    """A value's place in a sample's structure: float arrays and their dtype, other arrays, or the type."""
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} array" if _floats(value) else f"{value.dtype.kind} array"
+    return type(value).__name__
+
+
+def structure(mode, value, names=()):
+    """What a sample must keep from case to case: the names of the params, and the number and kinds of the data
+    (or the forward's inputs). A key that some cases lack would be judged in only some of them."""
+    if mode == "loss":
+        params, data = value
+        return (("params", tuple(params)), ("data", tuple(_kind(d) for d in data)))
+    return (("inputs", tuple((input_name(names, i), _kind(x)) for i, x in enumerate(value))),)
+
+
+def structure_change(first, case):
+    """Words for how `case` differs in structure from the `first` case, or None."""
+    for (part, was), (_, now) in zip(first.structure, case.structure):
+        if was != now:
+            return (f"sample() changes the structure of what it returns between cases: case {first.index} has {part} "
+                    f"{_listed(was)}, case {case.index} has {part} {_listed(now)}; the cases may differ in shapes and "
+                    "values only, so that every name is judged in every case")
+    return None
+
+
+def _listed(items):
+    return ", ".join(" ".join(i) if isinstance(i, tuple) else str(i) for i in items) or "none"
+
+
 def _cast(value, dtype):
-    return value.astype(dtype) if _floats(value) else value
+    return value.astype(dtype) if _floats(value) and dtype is not None else value
+
+
+def _check_dtype(name, array, dtype):
+    if dtype is None and array.dtype not in (np.float32, np.float64):
+        raise SampleError(f"sample's {name} is {array.dtype}: gradcheck compares float32 or float64 (--dtype "
+                          "float32 or float64 casts the sample)")
 
 
 def _check_finite(name, array):
@@ -473,7 +588,8 @@ def _check_finite(name, array):
 
 
 def checked_sample(mode, value, dtype, names=()):
-    """(what the candidate gets, the differentiable arrays by name, the batch size N), dtype applied.
+    """(what the candidate gets, the differentiable arrays by name, the batch size N), dtype applied where it
+    is not None (None keeps the sample's own float32 or float64).
 
     loss mode: value = (params, data); layer mode: value = the forward's inputs.
     """
@@ -488,10 +604,11 @@ def checked_sample(mode, value, dtype, names=()):
                 raise SampleError(f"sample's params[{name!r}] must be a float array (0-d allowed); got "
                                   f"{_what(p)}" + (f" of dtype {p.dtype}" if isinstance(p, np.ndarray) else ""))
             _check_finite(f"params[{name!r}]", p)
+            _check_dtype(f"params[{name!r}]", p, dtype)
         if not isinstance(data, (tuple, list)):
             raise SampleError(f"sample's data must be a tuple of the arguments after params; got {_what(data)} "
                               "(return (params, (X, y)))")
-        params = {k: v.astype(dtype) for k, v in params.items()}
+        params = {k: _cast(v, dtype) for k, v in params.items()}
         data = tuple(_cast(d, dtype) for d in data)
         for i, d in enumerate(data):
             if _floats(d):
@@ -505,6 +622,7 @@ def checked_sample(mode, value, dtype, names=()):
                           f"{_what(value)}")
     for name, x in floats.items():
         _check_finite(name, x)
+        _check_dtype(name, x, dtype)
     inputs = tuple(_cast(x, dtype) for x in inputs)
     leading = [x for x in inputs if isinstance(x, np.ndarray) and x.ndim]
     return inputs, floats, leading[0].shape[0] if leading else None
@@ -522,7 +640,3 @@ def shapes_of(mode, sample_value, names=()):
 def decode(outcome):
     """The Tree a worker role returned."""
     return values.decode(outcome.tree, [outcome.value[f"#{i}"] for i in range(len(outcome.value))])
-
-
-def is_scalar(J):
-    return isinstance(J, numbers.Real) or np.ndim(J) == 0

@@ -95,7 +95,8 @@ def render_page(report, *, figure=None, command, fragment=False):
     case_columns, cases = _cases(report)
     return _ENVIRONMENT.get_template("report.html.j2").render(
         report=report, heading=render.heading(report), command=command, notes=render.notes(report),
-        rows=[dict(zip(("name", "ok", "failed", "error", "worst", "diagnosis"), row))
+        badge=render.VERDICTS[report["verdict"]], tone={"pass": "ok", "fail": "fail"}.get(report["verdict"], "none"),
+        rows=[dict(zip(("name", "status", "failed", "error", "worst", "diagnosis"), row))
               for row in render.parameter_rows(report)],
         witness=render.witness_line(report), taylor=render.taylor_line(report), figure=figure,
         figure_note=NO_MATPLOTLIB if importlib.util.find_spec("matplotlib") is None else

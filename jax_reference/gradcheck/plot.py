@@ -36,13 +36,16 @@ def worst_case(results):
     return max(results, key=size)
 
 
-def _difference(candidate, reference, bound):
-    """(|candidate − reference| / the entry's share of the tolerance, or None; a note on what was drawn)."""
+def _difference(candidate, reference, bound, excused=()):
+    """(|candidate − reference| / the entry's share of the tolerance, or None; a note on what was drawn).
+    excused: flat indices of entries on a kink, where the derivative is a convention: drawn as agreeing."""
     per_entry = max(bound, 1e-300) / np.sqrt(max(reference.size, 1))
     if candidate is None:
         return None, "missing from the candidate's result"
     if candidate.shape == reference.shape:
-        return np.abs(candidate.astype(np.float64) - reference) / per_entry, None
+        gap = np.asarray(np.abs(candidate.astype(np.float64) - reference) / per_entry)
+        gap.flat[np.asarray(excused, np.int64)] = 0.0
+        return gap, f"{len(excused)} entries on kinks not drawn" if len(excused) else None
     if candidate.ndim == 2 and candidate.shape == reference.shape[::-1]:
         return np.abs(candidate.T.astype(np.float64) - reference) / per_entry, "drawn after transposing the candidate"
     return None, f"shape {candidate.shape}, expected {reference.shape}: nothing to draw"
@@ -88,7 +91,7 @@ def figure(results, report):
         # A comparison that stopped at the shape has no bound of its own: the reference's norm gives one.
         bound = comparison.bound or tolerance(r.dtype).atol + tolerance(r.dtype).rtol * np.linalg.norm(reference[name])
         gaps[name] = (None, f"the candidate {r.failure['message']}") if r.failure else \
-            _difference(candidate, reference[name], bound)
+            _difference(candidate, reference[name], bound, r.arrays.get("excused", {}).get(name, ()))
     top = max([float(np.max(g)) for g, _ in gaps.values() if g is not None and np.size(g)], default=1.0)
     norm = LogNorm(vmin=SCALE_MIN, vmax=min(max(1e3, top), SCALE_MAX))
     fig, axes = plt.subplots(2, len(panels), figsize=(max(6.0, 4.2 * len(panels)), 7.0), layout="constrained",

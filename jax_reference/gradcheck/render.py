@@ -91,15 +91,22 @@ def taylor_line(report):
             + " (2 for a right gradient, 1 for a wrong one; at rounding where F is linear near θ)") if parts else None
 
 
+STATUS = {"agrees": "ok", "wrong": "FAIL", "no verdict": "no verdict"}
+# The report's verdict: its badge, what it says of the candidate, and the exit status it gives.
+VERDICTS = {"pass": ("OK", "agrees with autodiff"), "fail": ("FAIL", "is wrong"),
+            "no verdict": ("NO VERDICT", "could not be judged everywhere")}
+
+
 def parameter_rows(report):
-    """(name, ok, failed, max rel err, worst entry, diagnosis) for every parameter and stage."""
+    """(name, status, failed, max rel err, worst entry, diagnosis) for every parameter and stage; status is
+    "ok", "FAIL" or "no verdict"."""
     rows = []
     for kind in ("parameters", "stages"):
         for name, p in report[kind].items():
             worst = p["worst"]
             where = "-" if worst is None else f"{tuple(worst['index'])}: {worst['candidate']:.4g} vs {worst['reference']:.4g}"
             error = "< tol" if p["ok"] else _number(p["max_rel_error"]) if worst else "-"
-            rows.append((name, p["ok"], f"{p['cases_failed']}/{p['cases']}", error, where, p["diagnosis"]))
+            rows.append((name, STATUS[p["verdict"]], f"{p['cases_failed']}/{p['cases']}", error, where, p["diagnosis"]))
     return rows
 
 
@@ -131,6 +138,12 @@ def witness_line(report):
     else:
         verdict = (f"DISAGREE with the reference (worst {_number(w['max_error'])} of {scale}, tolerance "
                    f"{w['tolerance']:g}; {_plural(w['cases_checked'], 'case')} checked")
+    if report["config"]["mode"] != "seed":
+        entries = w["entries_at_kinks"]
+        return (f"witness: finite differences {verdict}"
+                + (f"; {entries} entr{'y' if entries == 1 else 'ies'} in {_plural(w['cases_at_kinks'], 'case')} "
+                   "on kinks, where the candidate lies between the one-sided slopes, not held against it" if entries else "")
+                + ")")
     kinks = w["cases_at_kinks"]
     sampled_out = w["cases_skipped"] - kinks if "sampling" in w else 0
     return (f"witness: finite differences {verdict}"
@@ -141,29 +154,37 @@ def witness_line(report):
 
 
 def verdict_line(report):
-    if report["ok"]:
+    """The last line: OK, FAIL or NO VERDICT, as the exit status says (0, 1, 3)."""
+    if report["verdict"] == "pass":
         return "OK: the candidate agrees with autodiff"
-    kinds = {p["kind"] for p in [*report["parameters"].values(), *report["stages"].values()] if not p["ok"]}
-    if kinds == {"reference not finite"} and report["complete"] and not report["extra_keys"] \
-            and not report["modified_inputs"]:
-        return "FAIL: no verdict where the reference is not finite, and no fault found elsewhere"
-    return "FAIL: the candidate is wrong"
+    if report["verdict"] == "fail":
+        return "FAIL: the candidate is wrong"
+    unjudged = [name for name, p in [*report["parameters"].items(), *report["stages"].items()]
+                if p["verdict"] == "no verdict"]
+    return (f"NO VERDICT: {_listed(unjudged)} could not be judged in some cases (see above); no fault was found "
+            "elsewhere, and nothing here is a pass")
+
+
+def _listed(names):
+    return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def text(report):
     """A table a person reads on the terminal."""
     lines = [*heading(report), ""]
-    rows = [[name, "ok" if ok else "FAIL", *rest] for name, ok, *rest in parameter_rows(report)]
-    lines += _table(rows, ["", "", "failed", "max rel err", "worst entry (candidate vs reference)", "diagnosis"])
+    lines += _table(parameter_rows(report), ["", "", "failed", "max rel err", "worst entry (candidate vs reference)",
+                                             "diagnosis"])
     lines.append("")
     lines += [line for _, line in notes(report)]
     if taylor_line(report):
         lines.append(taylor_line(report))
     lines.append(witness_line(report))
     if not report["witness"]["ok"]:
-        lines.append("FAIL: the reference itself disagrees with finite differences; its verdicts cannot be trusted")
+        lines.append("NO VERDICT where the reference itself disagrees with finite differences: it cannot be trusted "
+                     "in those cases")
     lines.append(verdict_line(report))
     return "\n".join(lines)
+
 
 
 def junit(report):

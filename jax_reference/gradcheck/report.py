@@ -1,8 +1,11 @@
 """The report: one JSON-ready dict, from which the terminal table, JUnit XML and plots are drawn.
 
-`ok` is True only when every case ran, every parameter (and stage) agreed,
-the result had no extra keys, no input was changed in place, and the finite
-differences agreed with the reference.
+`verdict` is "pass" (and `ok` True) only when every case ran, every parameter
+(and stage) agreed with the reference in every case, with at least one entry
+judged, the result had no extra keys, and no input was changed in place. It is
+"fail" when the candidate is wrong in any case the reference can be trusted in,
+and "no verdict" when the rest agrees but some case could not be judged: the
+reference not finite, or disagreeing with its own finite differences there.
 """
 
 import re
@@ -12,9 +15,9 @@ import numpy as np
 from jax_reference.tolerances import FD_RTOL, tolerance
 from manual_grad.validate import width_names
 
-from .diagnose import diagnose, hint
+from .diagnose import Diagnosis, diagnose, hint
 from .plan import cases_to_cover, not_covered
-from .sweep import WITNESS_ALL, WITNESS_EVERY
+from .sweep import NO_VERDICT, WITNESS_ALL, WITNESS_EVERY
 
 
 class Report(dict):
@@ -34,13 +37,29 @@ class Report(dict):
 
 def _summary(name, results, dtype, kind):
     comparisons = [getattr(r, kind)[name] for r in results]
-    failed = [(r, c) for r, c in zip(results, comparisons) if not c.ok]
+    failed = [(r, c) for r, c in zip(results, comparisons) if not c.ok and c.problem not in NO_VERDICT]
+    unjudged = [r for r, c in zip(results, comparisons) if c.problem in NO_VERDICT]
     measured = [c for c in comparisons if c.rel_error is not None]
+    excused = [(r, c) for r, c in zip(results, comparisons) if c.excused and c.problem not in NO_VERDICT]
+    # Entries judged over the cases with a verdict: a parameter whose every entry sat on a kink was never judged.
+    judged = sum(c.judged for c in comparisons if c.judged is not None and c.problem not in NO_VERDICT)
+    verdict = "wrong" if failed else "no verdict" if unjudged or not judged else "agrees"
     diagnosis = diagnose(name, results, dtype, kind)
+    if verdict == "no verdict" and not unjudged:
+        diagnosis = Diagnosis("no verdict: no entry was judged, every one sat on a kink of the function, where the "
+                              "derivative is a convention", "no entry judged")
+    elif verdict == "agrees" and excused:
+        diagnosis = Diagnosis(f"agrees; differs only at {sum(c.excused for _, c in excused)} entries in "
+                              f"{len(excused)} cases that sit on a kink of the function (its one-sided slopes differ "
+                              "there, so the derivative is a convention), where the candidate lies between them",
+                              "agrees at kinks")
     summary = {
-        "ok": not failed,
+        "ok": verdict == "agrees",
+        "verdict": verdict,
         "cases": len(results),
         "cases_failed": len(failed),
+        "cases_without_verdict": len(unjudged),
+        "entries_at_kinks": sum(c.excused for _, c in excused),
         # Roundoff decides these where the parameter agrees: read them as "small", not as digits.
         "max_abs_error": max((c.abs_error for c in measured), default=None),
         "max_rel_error": max((c.rel_error for c in measured), default=None),
@@ -127,9 +146,14 @@ def _witness(results, mode):
             slopes.setdefault(name, {})[who] = {"slope": float(np.median(measured)) if measured else None,
                                                 "cases": len(found), "at rounding": len(found) - len(measured)}
     return {**witness, "what": "central finite differences of the user's NumPy function in float64, along a random "
-            "direction and one sampled entry per parameter, against the reference", "cases_at_kinks": sum(r.at_kink for r in results),
-            "kinks": "cases at a kink of the function (one-sided slopes differ) are not counted against the candidate: "
-            "autodiff's convention there need not be the derivation's",
+            "direction and one sampled entry per parameter, against the reference",
+            "kinks": "where the candidate differs from the reference, each such entry is probed for a kink (one-sided "
+            "slopes that differ, at two steps): there the derivative is a convention, and a candidate value between "
+            "the slopes is not held against it; every other entry is judged",
+            "entries_at_kinks": sum(c.excused for r in results for c in r.parameters.values()
+                                    if c.problem not in NO_VERDICT),
+            "cases_at_kinks": sum(any(c.excused and c.problem not in NO_VERDICT for c in r.parameters.values())
+                                  for r in results),
             "taylor": slopes}
 
 
@@ -166,12 +190,17 @@ def build(results, *, output, candidate_name, config):
     modified = sorted({m for r in results for m in r.modified_inputs})
     # The chain-rule hint is about the data term: judge it by the λ = 0 cases where there are some.
     data_cases = [r for r in results if getattr(r.case, "lam", 0) == 0] or results
-    wrong_in_data = [name for name in names if any(not r.parameters[name].ok for r in data_cases)]
+    wrong_in_data = [name for name in names if any(not r.parameters[name].ok and r.parameters[name].problem
+                                                   not in NO_VERDICT for r in data_cases)]
     complete = not failures
-    ok = (complete and all(p["ok"] for p in parameters.values()) and not extra_keys and not modified
-          and witness["ok"] and all(s["ok"] for s in stages.values()))
+    judged = [*parameters.values(), *stages.values()]
+    # Wrong: anything the candidate did in a case with a verdict. No verdict: the rest is right, but some case or
+    # parameter could not be judged (the reference not to be trusted there, or no entry off a kink).
+    wrong = (not complete or extra_keys or modified or any(p["verdict"] == "wrong" for p in judged))
+    verdict = "fail" if wrong else "no verdict" if any(p["verdict"] == "no verdict" for p in judged) else "pass"
     tol = tolerance(dtype)
-    settings = {"mode": mode, "cases": len(results), "seed": config["seed"], "dtype": np.dtype(dtype).name,
+    settings = {"mode": mode, "cases": len(results), "seed": config["seed"],
+                "dtype": " and ".join(np.dtype(d).name for d in config.get("dtypes", [dtype])),
                 "tolerance": {"rtol": tol.rtol, "atol": tol.atol}}
     if mode == "seed":
         activations, lams, depth = config["activations"], config["lams"], config["depth"]
@@ -187,7 +216,8 @@ def build(results, *, output, candidate_name, config):
                          "reference eager": timing["eager"]})
         not_covered_, warnings = [], _shape_warnings(results)
     return _plain({
-        "ok": ok,
+        "ok": verdict == "pass",
+        "verdict": verdict,
         "complete": complete,
         "candidate": candidate_name,
         "config": settings,
@@ -208,5 +238,5 @@ def build(results, *, output, candidate_name, config):
 
 def load_failure(candidate_name, message):
     """The report of a candidate that could not be loaded: no case ran."""
-    return {"ok": False, "complete": False, "candidate": candidate_name, "load_error": message,
+    return {"ok": False, "verdict": "usage error", "complete": False, "candidate": candidate_name, "load_error": message,
             "parameters": {}, "stages": {}, "failures": [], "cases": []}

@@ -1,5 +1,6 @@
 """One case of the sweep: the candidate and the reference run on it, and what each parameter got."""
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,8 +25,10 @@ class Comparison:
     """A candidate's array against the reference's, for one parameter (or stage) in one case."""
 
     ok: bool
-    # None, "no result", "missing", "not an array", "shape", "reference not finite", "not finite", "dtype" or
-    # "values"
+    # None, "at kinks" (agrees once the entries on a kink are left out), "no result", "missing", "not an array",
+    # "shape", "not finite", "dtype", "values", or where the case has no verdict on it: "reference not finite",
+    # "no verdict" (the reference disagrees with its finite differences), "kinks unjudged" (more entries on
+    # kinks than were probed)
     problem: str | None
     shape: tuple | None = None
     dtype: str | None = None
@@ -36,9 +39,16 @@ class Comparison:
     reference_value: float | None = None
     words: str | None = None  # what came, where it is not an array
     bound: float | None = None  # the tolerance ‖candidate − reference‖ was held to
+    excused: int = 0  # entries left out: on a kink, where the derivative is a convention (loss and layer modes)
+    judged: int | None = None  # entries judged: all of them but the excused
 
 
-def compare(candidate, reference, dtype, scale):
+# Problems that leave a case without a verdict on the parameter: never the candidate's fault, never a pass.
+NO_VERDICT = ("reference not finite", "no verdict", "kinks unjudged")
+
+
+def compare(candidate, reference, dtype, scale, excused=()):
+    """A Comparison of the candidate's array with the reference's; `excused` flat indices are left out."""
     if candidate is None:
         return Comparison(False, "missing")
     if isinstance(candidate, str):
@@ -46,7 +56,7 @@ def compare(candidate, reference, dtype, scale):
     if candidate.shape != reference.shape:
         return Comparison(False, "shape", candidate.shape, str(candidate.dtype))
     with np.errstate(over="ignore", invalid="ignore"):  # a candidate near 1e308 is a finding, not a warning
-        gap = np.abs(candidate.astype(np.float64) - reference)
+        gap = np.asarray(np.abs(candidate.astype(np.float64) - reference))
         # One sum tells whether any entry of either is inf or nan; argwhere only when one is. A reference
         # that is not finite (autodiff's fault, or its machine's) leaves the case without a verdict.
         if not np.isfinite(gap.sum()):
@@ -55,6 +65,7 @@ def compare(candidate, reference, dtype, scale):
                     bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
                     return Comparison(False, problem, candidate.shape, str(candidate.dtype), worst_index=bad,
                                       candidate_value=float(candidate[bad]), reference_value=float(reference[bad]))
+        gap.flat[np.asarray(excused, np.int64)] = 0.0
         values_ok, diff, rel, bound = measure_gap(gap, reference, dtype, scale)
     # The first of the entries whose error ties with the largest: roundoff must not pick among ties, such as
     # the two columns of a K = 2 softmax gradient, which are exact negatives of each other.
@@ -62,10 +73,11 @@ def compare(candidate, reference, dtype, scale):
     worst = np.unravel_index(np.argmax(gap >= tie), gap.shape) if gap.size else ()
     dtype_ok = candidate.dtype == dtype
     # A wrong dtype is named first: float32 arithmetic also puts the values off.
-    problem = None if values_ok and dtype_ok else ("dtype" if not dtype_ok else "values")
+    problem = ("at kinks" if len(excused) else None) if values_ok and dtype_ok else ("dtype" if not dtype_ok else "values")
     return Comparison(
         values_ok and dtype_ok, problem, candidate.shape, str(candidate.dtype), diff, rel,
         tuple(int(i) for i in worst), float(candidate[worst]), float(reference[worst]), bound=bound,
+        excused=len(excused), judged=gap.size - len(excused),
     )
 
 
@@ -93,7 +105,6 @@ class CaseResult:
     # What diagnosis and plots need: the candidate's arrays, the reference, its data part (λ = 0), the inputs.
     arrays: dict
     taylor: dict = None  # loss and layer modes: name -> {"candidate": slope, "reference": slope}
-    at_kink: bool = False  # loss and layer modes: the case sits on a kink; its mismatches are not counted
     timing: dict = None  # loss and layer modes: the reference's seconds compiling and running, so far
 
     def to_json(self):
@@ -108,7 +119,7 @@ class CaseResult:
             "parameters": {k: {f: v for f, v in vars(c).items() if f != "words" or v} for k, c in self.parameters.items()},
             "stages": {k: vars(v) for k, v in self.stages.items()},
             "stage_failure": self.stage_failure,
-            **({"taylor": self.taylor, "at_kink": self.at_kink} if self.taylor is not None else {}),
+            **({"taylor": self.taylor} if self.taylor is not None else {}),
         }
 
 
@@ -167,6 +178,8 @@ def run_case(case, runner, dtype, check_stages=False, prepared=None):
         stage_outcome = runner.receive()
         stages = _compare_all(stage_outcome, ref_stages, dtype, scales)
 
+    if witness_ok is False:
+        parameters, stages = _without_verdict(parameters), _without_verdict(stages)
     modified = sorted(set(outcome.modified) | set(stage_outcome.modified if stage_outcome else ()))
     ok = outcome.failure is None and not extra_keys and not modified and all(c.ok for c in parameters.values())
     arrays = {
@@ -211,14 +224,67 @@ def _taylor_slope(remainders, F0, scale):
 def _receive(runner, what, case):
     outcome = runner.receive()
     if outcome.failure:
-        message = outcome.failure["message"].removeprefix("raised NotTraceable: ")
+        message = re.sub(r"^raised (NotTraceable|UserCodeError): ", "", outcome.failure["message"])
         raise SetupError(f"{what} {message} in {case}")
     return generic.decode(outcome)
 
 
+# The Taylor test contradicts a gradient along v when its remainder falls as h (slope below LINEAR) where the
+# reference's falls as h² (slope above QUADRATIC) or is at rounding: that gradient cannot be excused at a kink.
+LINEAR, QUADRATIC = 1.3, 1.7
+
+
+def _contradicted(slopes):
+    candidate, reference = slopes.get("candidate"), slopes.get("reference")
+    return candidate is not None and candidate < LINEAR and (reference is None or reference > QUADRATIC)
+
+
+def _probes(parameters, candidate, reference, dtypes, witness, taylor):
+    """For each parameter whose values differ, the entries to probe for a kink, largest difference first; none
+    where the Taylor test already contradicts the candidate along a direction free of kinks."""
+    probes = {}
+    for name, c in parameters.items():
+        if c.problem != "values" or (not witness[name]["kink"] and _contradicted(taylor.get(name, {}))):
+            continue
+        gap = np.abs(np.asarray(candidate[name], np.float64) - reference[name]).ravel()
+        order = np.argsort(-gap, kind="stable")
+        order = order[gap[order] > 0]
+        tol = tolerance(dtypes[name])
+        probes[name] = {"order": order, "gaps": gap[order], "bound": c.bound, "rtol": tol.rtol, "atol": tol.atol,
+                        "candidate": np.asarray(candidate[name], np.float64).ravel()[order],
+                        "scale": witness[name]["scale"]}
+    return probes
+
+
+def _judged_at_kinks(parameters, candidate, reference, dtypes, probes, kinks):
+    """The comparisons again, with the entries on a kink (where the derivative is a convention) left out."""
+    judged = dict(parameters)
+    for name in probes:
+        excused = kinks[name]["excused"]
+        c = compare(candidate[name], reference[name], dtypes[name], 0.0, excused) if len(excused) else parameters[name]
+        if not c.ok and kinks[name]["exhausted"]:
+            c = replace(c, problem="kinks unjudged")
+        judged[name] = c
+    return judged
+
+
+def _without_verdict(parameters):
+    """A case whose reference disagrees with its own finite differences: no verdict on the values (structural
+    faults, such as a wrong shape or dtype, stand: they do not depend on the reference)."""
+    return {n: replace(c, ok=False, problem="no verdict") if c.problem in (None, "at kinks", "values") else c
+            for n, c in parameters.items()}
+
+
+def _case_dtypes(floats, dtype):
+    """The dtype each differentiable array is checked in: `dtype` where the sweep casts to one, else its own."""
+    return {name: np.dtype(dtype) if dtype is not None else x.dtype for name, x in floats.items()}
+
+
 def run_sampled_case(index, seed, mode, runners, dtype, names):
-    """One case of the loss or layer mode (generic.py): sample, reference, candidate, witnesses."""
-    dtype = np.dtype(dtype)
+    """One case of the loss or layer mode (generic.py): sample, reference, candidate, witnesses.
+
+    dtype: None to check each array in the dtype the sampler drew, or float32 / float64 to cast them to it.
+    """
     reference_runner, candidate_runner = runners["reference"], runners["candidate"]
     reference_runner.submit("sample", (seed,), ("seed",))
     try:
@@ -226,7 +292,8 @@ def run_sampled_case(index, seed, mode, runners, dtype, names):
                                                   dtype, names)
     except generic.SampleError as exc:
         raise SetupError(f"{exc} in case {index}") from None
-    case = generic.SampledCase(index, tuple(seed), generic.shapes_of(mode, value, names), N)
+    case = generic.SampledCase(index, tuple(seed), generic.shapes_of(mode, value, names), N,
+                               generic.structure(mode, value, names))
     if mode == "loss":
         params, data = value
         candidate_runner.submit("candidate", (params, *data), ("params", *(f"data[{i}]" for i in range(len(data)))))
@@ -241,8 +308,10 @@ def run_sampled_case(index, seed, mode, runners, dtype, names):
         rest = (value, names, result["dout"])
     grads = _float64(result["grads"])
     reference = {name: grads[name] for name in floats if name in grads}  # the sampler's order, not JAX's sorted one
+    dtypes = _case_dtypes(floats, dtype)
     outcome = candidate_runner.receive()
-    parameters = _compare_all(outcome, reference, dtype, {name: 0.0 for name in reference})
+    parameters = {name: compare(outcome.value.get(name), ref, dtypes[name], 0.0) if outcome.failure is None
+                  else Comparison(False, "no result") for name, ref in reference.items()}
     candidate = _arrays(outcome, parameters)
     comparable = {k: v for k, v in candidate.items() if np.shape(v) == reference[k].shape} or None
     reference_runner.submit("witness", (floats, rest, reference, comparable, (*seed, 2)),
@@ -251,16 +320,23 @@ def run_sampled_case(index, seed, mode, runners, dtype, names):
 
     errors = [abs(c["fd"] - c["along"]) / (w["scale"] or 1.0) for w in witness.values() for c in w["checks"]]
     worst = float(np.max(errors, initial=0.0))  # nan, where the reference is nan: never a pass
-    at_kink = any(w["at_kink"] for w in witness.values())
+    witness_ok = bool(worst <= FD_RTOL) if errors else None
     taylor = {n: {who: _taylor_slope(r, w["F0"], w["scale"]) for who, r in w["remainders"].items()}
               for n, w in witness.items() if not w["kink"]}
-    if at_kink:  # autodiff's convention at a kink need not be the derivation's: a mismatch here is no verdict
-        parameters = {n: replace(c, ok=True, problem="at a kink") if c.problem == "values" else c
-                      for n, c in parameters.items()}
+    probes = {}
+    if witness_ok is False:
+        parameters = _without_verdict(parameters)
+    else:
+        probes = _probes(parameters, candidate, reference, dtypes, witness, taylor)
+        if probes:
+            reference_runner.submit("kinks", (floats, rest, probes), ("point", "rest", "probes"))
+            kinks = _receive(reference_runner, "the finite differences of the user's function", case.describe())
+            parameters = _judged_at_kinks(parameters, candidate, reference, dtypes, probes, kinks)
     extra_keys = [] if outcome.failure else sorted(k for k in outcome.value if k not in reference)
     ok = outcome.failure is None and not extra_keys and not outcome.modified and all(c.ok for c in parameters.values())
     arrays = {"candidate": candidate, "reference": reference, "data_part": reference,
-              "params": {k: np.asarray(v) for k, v in floats.items()}, "stages": {}}
-    return CaseResult(case, dtype, ok, outcome.failure, parameters, extra_keys, sorted(outcome.modified),
-                      outcome.types, worst <= FD_RTOL if errors else None, worst if errors else None, {},
-                      None, arrays, taylor, at_kink, result["timing"])
+              "params": {k: np.asarray(v) for k, v in floats.items()}, "stages": {},
+              "excused": {n: kinks[n]["excused"] for n in probes if parameters[n].excused} if probes else {}}
+    return CaseResult(case, min(dtypes.values(), key=lambda d: d.itemsize), ok, outcome.failure, parameters,
+                      extra_keys, sorted(outcome.modified), outcome.types, witness_ok, worst if errors else None, {},
+                      None, arrays, taylor, result["timing"])
