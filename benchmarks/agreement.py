@@ -19,7 +19,7 @@ import numpy as np
 import jax_reference as jr
 import manual_grad as mg
 from jax_reference.cases import LABEL_SETS, make_case
-from jax_reference.gradcheck.plan import LARGE_LOGIT, shift_logits
+from gradcheck.problems.seed_cases import LARGE_LOGIT, shift_logits
 from jax_reference.tolerances import normwise_error, rounding_scales, tolerance
 
 

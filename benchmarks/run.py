@@ -166,8 +166,8 @@ def gradcheck_throughput(repeats):
     import jax
 
     import jax_reference as jr
-    from jax_reference.gradcheck import check_gradients
-    from jax_reference.gradcheck.plan import DEFAULT_ACTIVATIONS, draw_cases
+    from gradcheck import check_gradients
+    from gradcheck.problems.seed_cases import DEFAULT_ACTIVATIONS, draw_cases
 
     gradcheck = str(Path(sysconfig.get_path("scripts")) / "gradcheck")  # the installed console script
 
@@ -236,19 +236,18 @@ def sampled_throughput(repeats):
                        "reference run s": config["reference run s"]}
         print(f"sampled {label}: {rows[label]}", file=sys.stderr)
 
-    from jax_reference.gradcheck import generic
+    from gradcheck.problems import loss
 
     model = str(examples / "models/softmax_regression.py")
     specs = {"loss": f"{model}:loss", "sample": f"{model}:sample"}
     timing = {}
     for way in ("jit per shape", "eager"):
-        roles, _ = generic.reference_roles("loss", specs)
-        reference = roles["reference"]
-        reference.eager = way == "eager"
+        roles, _ = loss.reference_roles(specs)
+        roles["reference"].__self__.eager = way == "eager"
         start = time.perf_counter()
         for i in range(20):
-            params, data = roles["sample"]((99, i)).value
-            reference(params, data)
+            roles["sample"]((99, i), None)
+            roles["reference"]()
         timing[way] = time.perf_counter() - start
     return {"examples": rows, "softmax regression reference, 20 new shapes, s": timing}
 

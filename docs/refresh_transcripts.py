@@ -17,7 +17,7 @@ TRANSCRIPT = re.compile(r"```text\n\$ (gradcheck[^\n]*)\n.*?```", re.S)
 
 def refresh(match):
     command = match.group(1)
-    argv = [sys.executable, "-m", "jax_reference.gradcheck.cli", *command.split()[1:]]
+    argv = [sys.executable, "-m", "gradcheck.cli", *command.split()[1:]]
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True).stdout
     return f"```text\n$ {command}\n{out.rstrip()}\n```"
 

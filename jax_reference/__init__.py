@@ -11,7 +11,7 @@ _EXPORTS = {
     "bucket": ".api", "forward": ".api", "grad": ".api", "loss": ".api", "stages": ".api",
     "value_and_grad": ".api", "forward_fn": ".model", "loss_fn": ".model", "init_params": "manual_grad",
 }
-_SUBMODULES = ("api", "cases", "gradcheck", "model", "tolerances", "witness")
+_SUBMODULES = ("api", "cases", "model", "tolerances")
 
 __all__ = sorted(_EXPORTS)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from jax_reference.gradcheck import check_gradients
-from jax_reference.gradcheck.cli import main
+from gradcheck import check_gradients
+from gradcheck.cli import main
 
 ADVERSARIES = Path(__file__).resolve().parent / "adversaries"
 GRADCHECK = str(Path(sysconfig.get_path("scripts")) / "gradcheck")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jax_reference.gradcheck import assert_vjp_agree, check_gradients, check_vjp, text
-from jax_reference.gradcheck.cli import main
-from jax_reference.gradcheck.loader import load
+from gradcheck import assert_vjp_agree, check_gradients, check_vjp, text
+from gradcheck.cli import main
+from gradcheck.isolation.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS, LAYERS = ROOT / "examples" / "models", ROOT / "examples" / "layers"

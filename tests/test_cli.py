@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jax_reference.gradcheck.cli import main
+from gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -20,7 +20,7 @@ CASES = 30
 
 def run_main(argv):
     """main(argv) in a fresh interpreter: (exit status, stdout, stderr, whether JAX was imported)."""
-    probe = ("import sys\nfrom jax_reference.gradcheck.cli import main\n"
+    probe = ("import sys\nfrom gradcheck.cli import main\n"
              "try:\n    status = main(sys.argv[1:])\nexcept SystemExit as exc:\n    status = exc.code\n"
              "print('JAX imported' if 'jax' in sys.modules else 'no JAX', file=sys.stderr)\nsys.exit(status)")
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=ROOT)
@@ -60,7 +60,7 @@ def test_cli_passes_manual_grad_with_stages(tmp_path, capsys):
 
 
 def test_the_report_is_printed_before_files_are_written(tmp_path, capsys, monkeypatch):
-    from jax_reference.gradcheck import cli
+    from gradcheck import cli
 
     def disk_full(path, content):
         raise OSError(28, "No space left on device", str(path))
@@ -176,7 +176,7 @@ def test_plot_draws_the_worst_case(tmp_path):
 
 
 def test_plot_without_matplotlib_is_a_usage_error(monkeypatch, capsys):
-    from jax_reference.gradcheck import cli
+    from gradcheck import cli
 
     real = cli.importlib.util.find_spec
     monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jax_reference.gradcheck.cli import main
+from gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md", ROOT / "docs" / "any-derivation.md"]

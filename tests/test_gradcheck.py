@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import manual_grad as mg
-from jax_reference.gradcheck import assert_gradients_agree, check_gradients
-from jax_reference.gradcheck.loader import load
-from jax_reference.gradcheck.plan import (DEFAULT_ACTIVATIONS, LARGE_LOGIT, cases_to_cover, draw_cases, not_covered,
+from gradcheck import assert_gradients_agree, check_gradients
+from gradcheck.isolation.loader import load
+from gradcheck.problems.seed_cases import (DEFAULT_ACTIVATIONS, LARGE_LOGIT, cases_to_cover, draw_cases, not_covered,
                                          requirements)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -278,7 +278,7 @@ def test_three_cases_catch_what_needs_a_special_case(candidate):
 
 
 def test_too_few_cases_say_what_they_left_uncovered():
-    from jax_reference.gradcheck import text
+    from gradcheck import text
 
     report = check_gradients(mg.grad, cases=1)
     assert report["ok"]

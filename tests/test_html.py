@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jax_reference.gradcheck import check_gradients
-from jax_reference.gradcheck.cli import main
+from gradcheck import check_gradients
+from gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -53,7 +53,7 @@ def test_the_page_is_self_contained(tmp_path):
 
 
 def test_without_matplotlib_the_page_keeps_its_tables_and_says_what_the_images_need(tmp_path, monkeypatch):
-    from jax_reference.gradcheck import html
+    from gradcheck.report import html
 
     real = html.importlib.util.find_spec
     monkeypatch.setattr(html.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from jax_reference.gradcheck import check_gradients, check_vjp, text
-from jax_reference.gradcheck.cli import main
-from jax_reference.gradcheck.loader import load
+from gradcheck import check_gradients, check_vjp, text
+from gradcheck.cli import main
+from gradcheck.isolation.loader import load
 
 
 def module(tmp_path, source, name="user"):

@@ -2,7 +2,7 @@
 
 One self-contained file: its CSS inline, the heatmaps as inline SVG, a few
 lines of script to sort the cases, nothing fetched from a network. It says
-what the terminal table says (render.py writes both from the same pieces),
+what the terminal table says (text.py writes both from the same pieces),
 with the command that reproduces it, the heatmaps of the worst case, and
 every case, sortable and expandable. It reads on a laptop and on a phone: the
 tables scroll sideways within the page rather than stretching it.
@@ -16,9 +16,9 @@ from importlib import metadata
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import render
+from . import text as render
 
-_ENVIRONMENT = Environment(loader=PackageLoader("jax_reference.gradcheck", "templates"),
+_ENVIRONMENT = Environment(loader=PackageLoader("gradcheck.report", "templates"),
                            autoescape=select_autoescape(["j2"]), trim_blocks=False)
 _IDS = itertools.count()
 NO_MATPLOTLIB = "The heatmaps need matplotlib: pip install -e '.[plot]'."
@@ -45,21 +45,13 @@ def _number(x):
 
 
 def _cases(report):
-    """The columns and rows of the cases' table."""
-    seed = report["config"]["mode"] == "seed"
-    columns = [{"title": "case", "numeric": True}, {"title": "N", "numeric": True},
-               {"title": "shapes", "numeric": False}]
-    if seed:
-        columns += [{"title": "λ", "numeric": True}, {"title": "activations", "numeric": False}]
+    """The columns and rows of the cases' table: each case's own columns (case.columns()), then its verdict."""
+    columns = [{"title": title, "numeric": numeric} for title, _, _, numeric in report["cases"][0]["columns"]]
     columns += [{"title": "failed", "numeric": True}, {"title": "errors", "numeric": False}]
     rows = []
     for case in report["cases"]:
         failing = [name for name, p in case["parameters"].items() if not p["ok"]]
-        cells = [(case.get("index"), case.get("index")), (case.get("N"), case.get("N") or 0),
-                 (case["description"].split(" (", 1)[-1].rstrip(")"), case["description"])]
-        if seed:
-            cells += [(f"{case['lam']:.3g}", case["lam"]), ("/".join(case["activations"]), "/".join(case["activations"]))]
-        cells.append((len(failing), len(failing)))
+        cells = [(text, sort) for _, text, sort, _ in case["columns"]] + [(len(failing), len(failing))]
         rows.append({
             "ok": case["ok"],
             "cells": [{"text": text, "sort": sort, "css": "num" if column["numeric"] else ""}

@@ -193,7 +193,7 @@ def load(path, names):
 
 def _user_frame(exc, root):
     """The innermost frame of the traceback in a file of the user's folder, or None."""
-    from .isolation import is_library
+    from .process import is_library
 
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if Path(f.filename).resolve().is_relative_to(root) and not is_library(f.filename)]

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import manual_grad as mg
 
-from .loader import LoadError, check_form, split
+from . import api
+from .api import DEFAULT_CASES, DEFAULT_SAMPLED_CASES, DEFAULT_TIMEOUT
+from .errors import LoadError, SetupError
+from .isolation.loader import check_form
+from .problems.seed_cases import DEFAULT_ACTIVATIONS, MAX_DEPTH
+from .report.text import text
 
-from .plan import DEFAULT_ACTIVATIONS, MAX_DEPTH
-
-DEFAULT_CASES = 200  # as check.DEFAULT_CASES, which imports JAX
-DEFAULT_SAMPLED_CASES = 20  # as check.DEFAULT_SAMPLED_CASES
-DEFAULT_TIMEOUT = 20.0  # as check.DEFAULT_TIMEOUT
 EXIT_STATUS = {"pass": 0, "fail": 1, "no verdict": 3}
 
 
@@ -177,29 +177,10 @@ def _progress(quiet):
     return wrap
 
 
-def _load(args):
-    """The loaded worker, or (exit status, None) after saying why it cannot be loaded."""
-    from .isolation import Isolated
-
-    specs = {"candidate": args.candidate}
-    if args.stages:
-        specs["stages"] = f"{split(args.candidate)[0]}:stages"
-    runner = Isolated(specs, timeout=args.timeout)
-    try:
-        runner.load()
-    except LoadError as exc:
-        runner.close()
-        message = str(exc)
-        if getattr(exc, "role", None) == "stages":
-            message = f"--stages: {message}; expected stages(params, X, y, activation) beside {args.candidate}"
-        return None, f"cannot load candidate {args.candidate!r}: {message}"
-    return runner, None
-
-
 def _interrupted(signum, frame):
     # Out at once, from wherever the main thread was (an import of JAX's C++ runtime included):
     # unwinding through it as a KeyboardInterrupt can crash the interpreter on its way out.
-    from .isolation import kill_workers
+    from .isolation.process import kill_workers
 
     kill_workers()
     sys.stderr.write("gradcheck: interrupted\n")
@@ -239,29 +220,54 @@ def _mode(args):
 
 
 def _write_failure(args, message):
-    from . import report
+    from .report import load_failure
 
-    _write_reports(args, report.load_failure(args.candidate, message))
+    _write_reports(args, load_failure(args.candidate, message))
     return _usage_error(message)
 
 
-def _write_reports(args, built, results=None):
+def _write_reports(args, report):
     """The report into each file asked for; the heatmaps and the plot need the cases' results."""
-    from . import render
-
+    results = getattr(report, "results", None)
     if args.json:
-        _write(args.json, json.dumps(built, indent=1, allow_nan=False))
+        _write(args.json, json.dumps(report, indent=1, allow_nan=False))
     if args.junit:
-        _write(args.junit, render.junit(built))
+        from .report.junit import junit
+
+        _write(args.junit, junit(report))
     if args.html:
-        from .html import figure_svg, render_page
+        from .report.html import figure_svg, render_page
 
-        figure = figure_svg(results, built) if results else None
-        _write(args.html, render_page(built, figure=figure, command=args.command))
+        figure = figure_svg(results, report) if results else None
+        _write(args.html, render_page(report, figure=figure, command=args.command))
     if args.plot and results:
-        from .plot import plot
+        from .report.plot import plot
 
-        plot(results, built, args.plot)
+        plot(results, report, args.plot)
+
+
+def _problem(args, mode):
+    """The mode's problem, from the arguments."""
+    if mode == "seed":
+        return api.seed_problem(args.candidate, dtype=args.dtype or "float64",
+                                activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
+                                depth=args.depth or 2, stages=args.stages, timeout=args.timeout)
+    if mode == "loss":
+        return api.loss_problem(args.candidate, loss=args.loss, sample=args.sample, reference=args.reference,
+                                dtype=args.dtype, timeout=args.timeout)
+    return api.layer_problem(args.candidate, forward=args.forward, sample=args.sample, dtype=args.dtype,
+                             timeout=args.timeout)
+
+
+def _cannot_load(args, mode, exc):
+    """One line on what could not be loaded, and why."""
+    message = str(exc)
+    if exc.role == "stages":
+        message = f"--stages: {message}; expected stages(params, X, y, activation) beside {args.candidate}"
+    if mode == "seed" or exc.role == "candidate":
+        return f"cannot load candidate {args.candidate!r}: {message}"
+    options = f"{'--loss' if mode == 'loss' else '--forward'}, --sample" + (", --reference" * bool(args.reference))
+    return f"cannot load the reference: {options}: {message}"
 
 
 def _run(args):
@@ -279,57 +285,25 @@ def _run(args):
         except LoadError as exc:
             what = "candidate" if option == "candidate" else f"--{option}"
             return _usage_error(f"cannot load {what} {spec!r}: {exc}")
-    if mode != "seed":
-        return _run_sampled(args, mode, {k: v for k, v in specs.items() if v})
-    runner, problem = _load(args)
-    if problem:
-        return _write_failure(args, problem)
-
-    from . import report
-    from .check import sweep
-
-    results, output, config = sweep(args.candidate, cases=args.cases or DEFAULT_CASES, seed=args.seed,
-                                    dtype=args.dtype or "float64",
-                                    activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
-                                    depth=args.depth or 2,
-                                    stages=args.stages, timeout=args.timeout, progress=_progress(args.quiet),
-                                    runner=runner)
-    return _finish(args, results, output, config)
-
-
-def _run_sampled(args, mode, specs):
-    """The loss and layer modes: both workers loaded first, then the sweep; the sampler's, the loss's or the
-    forward's failures are usage errors (exit 2), named with the case."""
-    from .check import sampled_runners, sweep_sampled
-    from .sweep import SetupError
-
+    # The functions are loaded before JAX is imported: a candidate that cannot be is said at once.
+    problem = _problem(args, mode)
     try:
-        runners = sampled_runners(mode, specs, args.timeout)
+        problem.open()
     except LoadError as exc:
-        what = f"candidate {args.candidate!r}" if exc.role == "candidate" else \
-            f"the reference: {'--loss' if mode == 'loss' else '--forward'}, --sample" + (", --reference" * bool(args.reference))
-        return _write_failure(args, f"cannot load {what}: {exc}")
+        return _write_failure(args, _cannot_load(args, mode, exc))
+    cases = args.cases or (DEFAULT_CASES if mode == "seed" else DEFAULT_SAMPLED_CASES)
     try:
-        results, output, config = sweep_sampled(mode, specs, cases=args.cases or DEFAULT_SAMPLED_CASES,
-                                                seed=args.seed, dtype=args.dtype,
-                                                timeout=args.timeout, progress=_progress(args.quiet), runners=runners)
+        report = api.run(problem, candidate_name=args.candidate, cases=cases, seed=args.seed,
+                         progress=_progress(args.quiet), call=args.command)
     except SetupError as exc:
         return _write_failure(args, str(exc))
-    return _finish(args, results, output, config)
-
-
-def _finish(args, results, output, config):
-    """The report printed, then written; the exit status."""
-    from . import render, report
-
-    built = report.build(results, output=output, candidate_name=args.candidate, config=config)
     if not args.quiet:
-        print(render.text(built), flush=True)
+        print(text(report), flush=True)
     try:
-        _write_reports(args, built, results)
+        _write_reports(args, report)
     except OSError as exc:
         return _usage_error(f"writing {exc.filename}: {exc.strerror}")
-    return EXIT_STATUS[built["verdict"]]
+    return EXIT_STATUS[report["verdict"]]
 
 
 if __name__ == "__main__":

@@ -18,22 +18,12 @@ import time
 
 import numpy as np
 
+from ..errors import ChannelError, Closed, Timeout
+
 MAX_HEADER = 1 << 20
 # A reply larger than this is not a gradient of the small cases gradcheck draws.
 MAX_REPLY = 1 << 28
 NUMERIC_KINDS = "biuf"
-
-
-class ChannelError(Exception):
-    """The other side closed the channel, broke the format, or did not answer in time."""
-
-
-class Timeout(ChannelError):
-    pass
-
-
-class Closed(ChannelError):
-    pass
 
 
 def _read_exact(fd, n, deadline):

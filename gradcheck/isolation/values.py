@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from ..errors import Unportable
 from . import wire
 
 
@@ -29,10 +30,6 @@ class Tree:
             return {kind: [encode(v, arrays, self.labels[i] if i < len(self.labels) else f"item {i}")
                            for i, v in enumerate(self.value)]}
         return encode(self.value, arrays)
-
-
-class Unportable(TypeError):
-    """A value that cannot cross between processes; the message says where it is and what it is."""
 
 
 def encode(value, arrays, where="value"):

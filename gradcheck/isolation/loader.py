@@ -5,17 +5,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-
-class LoadError(ValueError):
-    """The function cannot be loaded; the message says why, and `role` which of the functions it was."""
-
-    def __init__(self, message, role=None):
-        super().__init__(message)
-        self.role = role
-
-
-class MissingFunction(LoadError):
-    """The module loaded, but has no such function."""
+from ..errors import LoadError, MissingFunction
 
 
 def split(spec):
@@ -96,3 +86,10 @@ def attribute(module, where, name):
     if not callable(function):
         raise LoadError(f"{where}:{name} is a {type(function).__name__}, not a function")
     return function
+
+
+def name_of(function):
+    """How a report names a function: its spec as given, or module.qualified_name."""
+    if isinstance(function, str):
+        return function
+    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"

@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from . import values, wire
-from .loader import LoadError
+from ..errors import ChannelError, Closed, LoadError, Timeout, Unportable
 
 # After this many crashes or timeouts the candidate is not run again: the remaining cases are "not run".
 MAX_FATAL = 3
 # The worker's own start (Python, NumPy), before the candidate's import is timed.
 STARTUP_SECONDS = 60
-_GRADCHECK = str(Path(__file__).resolve().parent)
+_GRADCHECK = str(Path(__file__).resolve().parents[1])
 _LIBRARIES = {str(Path(sysconfig.get_paths()[k]).resolve()) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
 
 
@@ -127,7 +127,7 @@ def portable(result):
         arrays = []
         try:
             tree = result.encode(arrays)
-        except values.Unportable as exc:
+        except Unportable as exc:
             return _failure("returned", f"returned what cannot be passed on: {exc}")
         return Outcome(value={f"#{i}": a for i, a in enumerate(arrays)}, tree=tree)
     if not isinstance(result, Mapping):
@@ -286,19 +286,17 @@ def kill_workers():
 class Isolated:
     """Runs the functions named by specs in a worker process, one call at a time, each within `timeout` seconds.
 
-    specs: role -> "file.py:function" or "module:function"; roles in `optional` may be missing.
+    specs: role -> "file.py:function" or "module:function".
     roles: instead of specs, {"side": "reference" or "candidate", "mode": "loss" or "layer", "specs": …}:
-    the worker builds the roles of generic.reference_roles or generic.candidate_roles.
+    the worker builds the roles of that mode's reference_roles or candidate_roles (gradcheck.problems).
     Calls may be submitted ahead: the worker works while gradcheck computes the reference.
     """
 
-    def __init__(self, specs=None, *, timeout, optional=(), roles=None, env=None):
-        self.specs, self.optional, self.timeout = dict(specs or {}), set(optional), timeout
-        self.env = env
-        self.request = {"op": "roles", **roles} if roles else \
-            {"op": "load", "specs": self.specs, "optional": sorted(self.optional)}
+    def __init__(self, specs=None, *, timeout, roles=None, env=None):
+        self.timeout, self.env = timeout, env
+        self.request = {"op": "roles", **roles} if roles else {"op": "load", "specs": dict(specs or {})}
         self.output = {"stdout": Tally(), "stderr": Tally()}
-        self.loaded = {}  # role -> definition words, for roles that loaded
+        self.names = []  # the forward's argument names, for a layer's reference
         self.fatal = 0
         self._process = None
         self._pending = deque()
@@ -311,7 +309,7 @@ class Isolated:
         replies_r, replies_w = os.pipe()
         # -P: the current folder is not importable as it is not for the gradcheck command itself.
         self._process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "jax_reference.gradcheck.worker", str(requests_r), str(replies_w)],
+            [sys.executable, "-P", "-m", "gradcheck.isolation.worker", str(requests_r), str(replies_w)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             pass_fds=(requests_r, replies_w), start_new_session=True, env=self.env,
         )
@@ -336,14 +334,12 @@ class Isolated:
             self._spawn()
             wire.send_request(self._requests, self.request)
             header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout)
-        except wire.ChannelError as exc:
+        except ChannelError as exc:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
         if header.get("error"):
             self._kill()
             raise LoadError(str(header["error"]), header.get("role"))
-        self.loaded = header["loaded"]
         self.names = header.get("names", [])
-        return self.loaded
 
     def _kill(self):
         if self._process is None:
@@ -365,10 +361,10 @@ class Isolated:
     def _death_words(self, exc):
         """Why the channel failed: a timeout, the process's death (and where, from faulthandler), or garbage.
         The worker is gone afterwards."""
-        if isinstance(exc, wire.Timeout):
+        if isinstance(exc, Timeout):
             self._kill()
             return f"did not return within {self.timeout:g} s (--timeout)"
-        if not isinstance(exc, wire.Closed):
+        if not isinstance(exc, Closed):
             self._kill()
             return f"wrote something other than a reply to gradcheck's channel ({exc})"
         try:
@@ -418,9 +414,9 @@ class Isolated:
             return entry
         try:
             header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout)
-        except wire.ChannelError as exc:
+        except ChannelError as exc:
             self.fatal += 1
-            kind = {wire.Timeout: "timed out", wire.Closed: "crashed"}.get(type(exc), "broke the channel")
+            kind = {Timeout: "timed out", Closed: "crashed"}.get(type(exc), "broke the channel")
             failure = _failure(kind, {"timed out": "", "crashed": "crashed: its process ",
                                       "broke the channel": "broke gradcheck's channel: its process "}[kind]
                                + self._death_words(exc))

@@ -1,6 +1,6 @@
 """The worker process: imports a candidate's functions and calls them for gradcheck, one request at a time.
 
-    python -P -m jax_reference.gradcheck.worker REQUESTS_FD REPLIES_FD
+    python -P -m gradcheck.isolation.worker REQUESTS_FD REPLIES_FD
 
 gradcheck starts it with its own channel on two file descriptors; the
 candidate's stdout and stderr are pipes that gradcheck counts, and its stdin
@@ -13,10 +13,15 @@ import signal
 import sys
 import time
 
-# generic is imported before the worker says it is ready: --timeout bounds the candidate's import, not gradcheck's.
-from . import generic, wire
-from .isolation import _definition, call, outcome_to_wire
-from .loader import LoadError, MissingFunction, load
+# The modes' modules are imported before the worker says it is ready: --timeout bounds the candidate's import,
+# not gradcheck's.
+from ..errors import LoadError
+from ..problems import layer, loss
+from . import wire
+from .loader import load
+from .process import call, outcome_to_wire
+
+MODES = {"loss": loss, "layer": layer}
 
 
 def _die_with_parent():
@@ -27,25 +32,25 @@ def _die_with_parent():
         pass
 
 
-def _load(specs, optional):
-    """(role -> function, the header of the reply); a role in `optional` may be missing from its module."""
+def _load(specs):
+    """(role -> function, the header of the reply)."""
     functions = {}
     for role, spec in specs.items():
         try:
             functions[role] = load(spec)[0]
         except LoadError as exc:
-            if role not in optional or not isinstance(exc, MissingFunction):
-                raise LoadError(str(exc), role) from None
-    return functions, {"loaded": {role: _definition(f) for role, f in functions.items()}}
+            raise LoadError(str(exc), role) from None
+    return functions, {}
 
 
 def _roles(request):
-    """(role -> function, the header of the reply) for the loss and layer modes (generic.py)."""
+    """(role -> function, the header of the reply) for a mode's side (problems.loss, problems.layer)."""
+    mode = MODES[request["mode"]]
     try:
         if request["side"] == "reference":
-            functions, names = generic.reference_roles(request["mode"], request["specs"])
+            functions, names = mode.reference_roles(request["specs"])
         else:
-            functions, names = generic.candidate_roles(request["mode"], request["specs"]), []
+            functions, names = mode.candidate_roles(request["specs"]), []
     except LoadError as exc:
         raise LoadError(str(exc), request["side"]) from None
     except KeyboardInterrupt:
@@ -54,7 +59,7 @@ def _roles(request):
         raise LoadError(f"importing it called sys.exit({exc.code!r})", request["side"]) from None
     except BaseException as exc:
         raise LoadError(f"{type(exc).__name__}: {exc}", request["side"]) from None
-    return functions, {"loaded": {role: _definition(f) for role, f in functions.items()}, "names": names}
+    return functions, {"names": names}
 
 
 def main(argv=None):
@@ -66,7 +71,7 @@ def main(argv=None):
     while (request := wire.receive_request(requests)) is not None:
         if request["op"] in ("load", "roles"):
             try:
-                functions, header = _load(request["specs"], set(request["optional"])) if request["op"] == "load" \
+                functions, header = _load(request["specs"]) if request["op"] == "load" \
                     else _roles(request)
             except LoadError as exc:
                 header = {"error": str(exc), "role": exc.role}

@@ -1,4 +1,5 @@
-"""The report: one JSON-ready dict, from which the terminal table, JUnit XML and plots are drawn.
+"""The report: one JSON-ready dict, from which the terminal table (text.py), JUnit XML (junit.py), the page
+(html.py) and the plots (plot.py) are drawn.
 
 `verdict` is "pass" (and `ok` True) only when every case ran, every parameter
 (and stage) agreed with the reference in every case, with at least one entry
@@ -6,6 +7,8 @@ judged, the result had no extra keys, and no input was changed in place. It is
 "fail" when the candidate is wrong in any case the reference can be trusted in,
 and "no verdict" when the rest agrees but some case could not be judged: the
 reference not finite, or disagreeing with its own finite differences there.
+What differs between modes (the heading, the settings, the witness's words,
+what a short sweep left uncovered) comes from the problem.
 """
 
 import re
@@ -13,11 +16,9 @@ import re
 import numpy as np
 
 from jax_reference.tolerances import FD_RTOL, tolerance
-from manual_grad.validate import width_names
 
-from .diagnose import Diagnosis, diagnose, hint
-from .plan import cases_to_cover, not_covered
-from .sweep import NO_VERDICT, WITNESS_ALL, WITNESS_EVERY
+from ..diagnose import Diagnosis, diagnose, hint
+from ..pipeline.compare import NO_VERDICT
 
 
 class Report(dict):
@@ -26,16 +27,16 @@ class Report(dict):
 
     def __init__(self, content, results=None, command=""):
         super().__init__(content)
-        self._results, self._command = results, command
+        self.results, self._command = results, command  # the CaseResults, for the heatmaps and the plot
 
     def _repr_html_(self):
         from .html import figure_svg, render_page
 
-        figure = figure_svg(self._results, self) if self._results else None
+        figure = figure_svg(self.results, self) if self.results else None
         return render_page(self, figure=figure, command=self._command, fragment=True)
 
 
-def _summary(name, results, dtype, kind):
+def _summary(name, results, dtype, kind, model):
     comparisons = [getattr(r, kind)[name] for r in results]
     failed = [(r, c) for r, c in zip(results, comparisons) if not c.ok and c.problem not in NO_VERDICT]
     unjudged = [r for r, c in zip(results, comparisons) if c.problem in NO_VERDICT]
@@ -44,7 +45,7 @@ def _summary(name, results, dtype, kind):
     # Entries judged over the cases with a verdict: a parameter whose every entry sat on a kink was never judged.
     judged = sum(c.judged for c in comparisons if c.judged is not None and c.problem not in NO_VERDICT)
     verdict = "wrong" if failed else "no verdict" if unjudged or not judged else "agrees"
-    diagnosis = diagnose(name, results, dtype, kind)
+    diagnosis = diagnose(name, results, dtype, kind, model)
     if verdict == "no verdict" and not unjudged:
         diagnosis = Diagnosis("no verdict: no entry was judged, every one sat on a kink of the function, where the "
                               "derivative is a convention", "no entry judged")
@@ -91,27 +92,7 @@ def _plain(value):
     return value
 
 
-_SHAPES = re.compile(r"shapes? ((?:\(\d+,\s*\d+\)\s*)+)")
-
-
-def _in_layers(message, case):
-    """A broadcast error's 2-D shapes in the case's symbols, so that a learner sees which layers met:
-    '(28,2) (28,18)' of widths 9-15-10-2-18 is (N, H4) and (N, K), the widths of z4 and z5."""
-    found = _SHAPES.search(message)
-    if not found or not hasattr(case, "widths"):
-        return message
-    names = width_names(case.L)
-    where = {w: (names[j], "X" if j == 0 else f"z{j + 1}") for j, w in enumerate(case.widths)}
-    terms = []
-    for rows, cols in re.findall(r"\((\d+),\s*(\d+)\)", found.group(1)):
-        if int(cols) not in where:
-            return message
-        symbol, owner = where[int(cols)]
-        terms.append(f"({'N' if int(rows) == case.N else rows}, {symbol}) of {owner}")
-    return f"{message}; in this case's terms {' met '.join(terms)}"
-
-
-def _failures(results):
+def _failures(results, model):
     """The candidate's failed calls, each kind of failure once (messages that differ only in their numbers,
     such as shapes, are one kind), with the first message and the cases it happened in."""
     groups = {}
@@ -119,77 +100,42 @@ def _failures(results):
         for what, failure in (("grad", r.failure), ("stages", r.stage_failure)):
             if failure:
                 key = (what, failure["kind"], re.sub(r"\d+", "#", failure["message"]))
-                groups.setdefault(key, (_in_layers(failure["message"], r.case), []))[1].append(r.case)
+                groups.setdefault(key, (model.locate(failure["message"], r.case), []))[1].append(r.case)
     return [{"function": what, "kind": kind, "message": message, "cases": [c.index for c in cases],
              "first_case": cases[0].describe()} for (what, kind, _), (message, cases) in groups.items()]
 
 
-def _witness(results, mode):
+def _witness(results):
+    """What every mode's witness says; the problem adds its own words."""
     witnessed = [r for r in results if r.witness_ok is not None]
-    witness = {
+    return {
         "ok": all(r.witness_ok for r in witnessed),
         "tolerance": FD_RTOL,
         "cases_checked": len(witnessed),
         "cases_skipped": len(results) - len(witnessed),
         "max_error": float(np.max([r.witness_error for r in witnessed])) if witnessed else None,  # nan stays nan
     }
-    if mode == "seed":
-        return {**witness, "what": "central finite differences of manual_grad.loss in float64 against jax.grad of the "
-                "reference", "kinks": "cases with exact zeros at a relu or leaky_relu kink are skipped: the loss has "
-                "no derivative there", "cases_at_kinks": sum(r.case.kinks for r in results),
-                "sampling": {"every case up to": WITNESS_ALL, "then one in": WITNESS_EVERY}}
-    slopes = {}
-    for name in results[0].parameters:
-        for who in ("candidate", "reference"):
-            found = [r.taylor[name][who] for r in results if r.taylor and name in r.taylor and who in r.taylor[name]]
-            measured = [s for s in found if s is not None]
-            slopes.setdefault(name, {})[who] = {"slope": float(np.median(measured)) if measured else None,
-                                                "cases": len(found), "at rounding": len(found) - len(measured)}
-    return {**witness, "what": "central finite differences of the user's NumPy function in float64, along a random "
-            "direction and one sampled entry per parameter, against the reference",
-            "kinks": "where the candidate differs from the reference, each such entry is probed for a kink (one-sided "
-            "slopes that differ, at two steps): there the derivative is a convention, and a candidate value between "
-            "the slopes is not held against it; every other entry is judged",
-            "entries_at_kinks": sum(c.excused for r in results for c in r.parameters.values()
-                                    if c.problem not in NO_VERDICT),
-            "cases_at_kinks": sum(any(c.excused and c.problem not in NO_VERDICT for c in r.parameters.values())
-                                  for r in results),
-            "taylor": slopes}
 
 
-def _shape_warnings(results):
-    """A user's sampler: shapes that let a transposed gradient pass unseen."""
-    shapes = {r.case.shapes for r in results}
-    warnings = []
-    if len(shapes) == 1 and len(results) > 1:
-        warnings.append("every case has the same shapes: draw them at random in sample(rng), so that a transposed "
-                        "or reshaped gradient cannot pass by chance")
-    squares = [name for name, shape in results[0].case.shapes
-               if len(shape) == 2 and all(dict(r.case.shapes)[name][0] == dict(r.case.shapes)[name][1] for r in results)]
-    if squares:
-        warnings.append(f"{', '.join(squares)} square in every case: a transpose of it cannot be told apart")
-    return warnings
+def _rtols(dtypes):
+    return " and ".join(f"{tolerance(d).rtol:g}" for d in dtypes)
 
 
-def build(results, *, output, candidate_name, config):
-    """The whole report as a JSON-ready dict.
-
-    config: the mode's settings: "mode" ("seed", "loss" or "layer"), "dtype", "seed"; the seed model's
-    "checked_stages", "activations", "lams", "depth"; the other modes' "reference" and "sampler" names.
-    """
-    mode, dtype = config["mode"], config["dtype"]
+def build(results, *, output, candidate_name, problem, seed):
+    """The whole report as a JSON-ready dict, for the `results` of `problem`'s sweep drawn from `seed`."""
+    settings = problem.settings(results)
+    dtype, model = settings["dtype"], problem.model
+    dtypes = settings.get("dtypes", [dtype])
     names = list(results[0].parameters)
-    pairs = {name: _summary(name, results, dtype, "parameters") for name in names}
+    pairs = {name: _summary(name, results, dtype, "parameters", model) for name in names}
     parameters = {name: summary for name, (summary, _) in pairs.items()}
     stages = {}
-    if config.get("checked_stages"):
-        stages = {name: _summary(name, results, dtype, "stages")[0] for name in results[0].stages}
-    witness = _witness(results, mode)
-    failures = _failures(results)
+    if settings.get("checked_stages"):
+        stages = {name: _summary(name, results, dtype, "stages", model)[0] for name in results[0].stages}
+    failures = _failures(results, model)
     extra_keys = sorted({k for r in results for k in r.extra_keys})
     modified = sorted({m for r in results for m in r.modified_inputs})
-    # The chain-rule hint is about the data term: judge it by the λ = 0 cases where there are some.
-    data_cases = [r for r in results if getattr(r.case, "lam", 0) == 0] or results
+    data_cases = model.data_cases(results)
     wrong_in_data = [name for name in names if any(not r.parameters[name].ok and r.parameters[name].problem
                                                    not in NO_VERDICT for r in data_cases)]
     complete = not failures
@@ -199,41 +145,30 @@ def build(results, *, output, candidate_name, config):
     wrong = (not complete or extra_keys or modified or any(p["verdict"] == "wrong" for p in judged))
     verdict = "fail" if wrong else "no verdict" if any(p["verdict"] == "no verdict" for p in judged) else "pass"
     tol = tolerance(dtype)
-    settings = {"mode": mode, "cases": len(results), "seed": config["seed"],
-                "dtype": " and ".join(np.dtype(d).name for d in config.get("dtypes", [dtype])),
-                "tolerance": {"rtol": tol.rtol, "atol": tol.atol}}
-    if mode == "seed":
-        activations, lams, depth = config["activations"], config["lams"], config["depth"]
-        settings.update({"depth": depth, "activations": list(activations),
-                         "lams": "0 and random λ > 0" if lams is None else lams,
-                         "cases_to_cover": cases_to_cover(activations, lams)})
-        not_covered_ = not_covered([r.case for r in results], activations, lams, depth)
-        warnings = []
-    else:
-        timing = results[-1].timing
-        settings.update({"reference": config["reference"], "sampler": config["sampler"],
-                         "reference compile s": timing["compile_s"], "reference run s": timing["run_s"],
-                         "reference eager": timing["eager"]})
-        not_covered_, warnings = [], _shape_warnings(results)
-    return _plain({
+    config = {"mode": settings["mode"], "cases": len(results), "seed": seed,
+              "dtype": " and ".join(np.dtype(d).name for d in dtypes), "tolerance": {"rtol": tol.rtol, "atol": tol.atol},
+              **problem.report_settings(results)}
+    report = {
         "ok": verdict == "pass",
         "verdict": verdict,
         "complete": complete,
         "candidate": candidate_name,
-        "config": settings,
-        "not_covered": not_covered_,
-        "warnings": warnings,
+        "config": config,
+        "not_covered": problem.not_covered(results),
+        "warnings": problem.warnings(results),
         "parameters": parameters,
         "stages": stages,
         "failures": failures,
-        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data,
-                     config.get("depth") if mode == "seed" else None),
+        "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data, model),
         "extra_keys": extra_keys,
         "modified_inputs": modified,
-        "witness": witness,
+        "witness": {**_witness(results), **problem.witness_summary(results)},
         "output": {name: tally.to_json() for name, tally in output.items()},
         "cases": [r.to_json() for r in results],
-    })
+    }
+    common = f"{len(results)} cases{problem.size_words()}, {config['dtype']} (rtol {_rtols(dtypes)}), seed {seed}"
+    report["heading"] = [problem.heading(report), f"{common}, {problem.cases_words(report)}"]
+    return _plain(report)
 
 
 def load_failure(candidate_name, message):

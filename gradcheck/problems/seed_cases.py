@@ -1,4 +1,4 @@
-"""Which cases a sweep runs, and what they cover.
+"""Which cases the seed model's sweep runs, and what they cover.
 
 The first cases of every sweep cover, between them, what a derivation most
 often gets wrong somewhere: every activation asked for, λ = 0 and λ > 0 (or
@@ -92,6 +92,13 @@ class Case:
         else:
             shape, activations = f"widths {'-'.join(map(str, self.widths))}", "/".join(self.activations)
         return f"case {self.index} (N={self.N}, {shape}, lam={self.lam:.3g}, {activations}, labels {self.labels}{extras})"
+
+    def columns(self):
+        """(title, text, sort key, numeric) for the report page's table of cases."""
+        shapes = self.describe().split(" (", 1)[-1].rstrip(")")
+        activations = "/".join(self.activations)
+        return [("case", self.index, self.index, True), ("N", self.N, self.N, True), ("shapes", shapes, shapes, False),
+                ("λ", f"{self.lam:.3g}", self.lam, True), ("activations", activations, activations, False)]
 
     def to_json(self):
         fields = {**vars(self), "widths": list(self.widths), "activations": list(self.activations)}

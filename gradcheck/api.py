@@ -1,0 +1,166 @@
+"""The library entry points: check a candidate's gradients, or assert that they agree.
+
+Each builds the mode's problem (gradcheck.problems), runs the one sweep (gradcheck.pipeline) and builds the
+report (gradcheck.report).
+"""
+
+import numbers
+
+import numpy as np
+
+from .errors import CandidateFailure
+from .isolation.loader import name_of
+from .pipeline.sweep import sweep
+from .problems.layer import LayerProblem
+from .problems.loss import LossProblem
+from .problems.seed import SeedProblem
+from .problems.seed_cases import DEFAULT_ACTIVATIONS
+from .report import Report, build
+from .report.text import text
+
+DEFAULT_CASES = 200
+# The loss and layer modes: a user's sampler draws new shapes in every case, and JAX compiles the reference
+# once per shape (about 0.2 s each): 20 cases keep a default sweep of a small loss within 10 s.
+DEFAULT_SAMPLED_CASES = 20
+# Seconds one call of the candidate, or the import of its module, may take before it counts as hung.
+DEFAULT_TIMEOUT = 20.0
+
+
+def check_sweep_args(cases, seed, timeout):
+    """Refuses bad sweep arguments, each named, before anything runs."""
+    if isinstance(cases, bool) or not isinstance(cases, numbers.Integral) or cases < 1:
+        raise ValueError(f"cases must be an integer >= 1; got {cases!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
+
+
+def _sampled_dtype(dtype):
+    if dtype is not None and np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
+    return dtype
+
+
+def seed_problem(candidate, *, dtype=np.float64, activations=DEFAULT_ACTIVATIONS, lams=None, depth=2, stages=None,
+                 timeout=DEFAULT_TIMEOUT):
+    return SeedProblem(candidate, dtype=dtype, activations=activations, lams=lams, depth=depth, stages=stages,
+                       timeout=timeout)
+
+
+def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout=DEFAULT_TIMEOUT):
+    specs = {"candidate": candidate, "loss": loss, "sample": sample, "reference": reference}
+    return LossProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout)
+
+
+def layer_problem(backward, *, forward, sample, dtype=None, timeout=DEFAULT_TIMEOUT):
+    specs = {"candidate": backward, "forward": forward, "sample": sample}
+    return LayerProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout)
+
+
+def run(problem, *, candidate_name, cases, seed=0, progress=None, call=""):
+    """The report of `problem` over `cases` cases drawn from `seed`."""
+    check_sweep_args(cases, seed, problem.timeout)
+    results, output = sweep(problem, cases, seed, progress)
+    return Report(build(results, output=output, candidate_name=candidate_name, problem=problem, seed=seed),
+                  results, call)
+
+
+def check_gradients(candidate, *, loss=None, sample=None, reference=None, name=None, cases=None, seed=0,
+                    progress=None, **options):
+    """Checks `candidate` against autodiff over a sweep of random cases; returns the report.
+
+    With `loss` and `sample`, the loss mode: candidate(params, *data) -> dict is checked against jax.grad of
+    loss(params, *data), the user's NumPy code run with jax.numpy in NumPy's place (or of `reference`, a loss
+    written in JAX), over the cases sample(rng) -> (params, data) draws. Without them, the seed model's mode:
+
+    Args:
+      candidate: a function with the signature of `manual_grad.grad`,
+        candidate(params, X, y, lam, activation) -> {"W1", "b1", "W2", "b2"}
+        (W1, b1, …, WL, bL for depth L; activation is then one name or one per hidden layer),
+        called in this process; or a spec "path/to/file.py:function" or
+        "package.module:function", called in a worker process of its own,
+        where an exit, a crash or a hang cannot take the caller down with it.
+      cases: how many cases (default 200; 20 in the loss mode, where each new shape costs a compilation). In
+        the seed mode each has distinct shapes, D, H, K distinct, and the first few cover every activation,
+        λ = 0 and λ > 0, relu kinks, one-class labels and large logits.
+      seed: the sweep's seed, an integer >= 0; the same seed gives the same cases.
+      dtype: float64 or float32; the candidate gets arrays of this dtype (in the loss mode, None, the default,
+        keeps the dtype each sample draws).
+      activations: an activation name, or several, to cycle through (default the
+        seed's sigmoid, tanh and relu; deeper networks mix them, one per layer).
+      lams: a λ value, or several, to cycle through; None alternates 0 and random λ > 0.
+      depth: L, the number of weight layers of the networks drawn (2, the seed's, by default).
+      stages: `stages(params, X, y, activation) -> {"delta3", "delta2"}` (delta{L+1} … delta2) to check
+        the chain rule's intermediate quantities too; with a spec candidate, True
+        takes the `stages` function of the candidate's module.
+      timeout: seconds one call of the candidate may take, for a spec candidate (a function called in this
+        process cannot be stopped).
+      progress: optional wrapper around the case iterator, e.g. a progress bar.
+      name: how the report names the candidate.
+
+    Returns:
+      The report, a JSON-ready dict; report["ok"] is True only when every case ran and every parameter
+      agreed; report["verdict"] is "pass", "fail" or "no verdict".
+    """
+    if loss is not None or sample is not None:
+        problem = loss_problem(candidate, loss=loss, sample=sample, reference=reference, **options)
+        functions = {"loss": loss, "sample": sample, "reference": reference}
+    else:
+        problem = seed_problem(candidate, **options)
+        functions = {}
+    if cases is None:
+        cases = DEFAULT_SAMPLED_CASES if functions else DEFAULT_CASES
+    return run(problem, candidate_name=name or name_of(candidate), cases=cases, seed=seed, progress=progress,
+               call=_call("check_gradients", candidate, functions, {"cases": cases, "seed": seed, **options}))
+
+
+def check_vjp(backward, *, forward, sample, name=None, cases=DEFAULT_SAMPLED_CASES, seed=0, progress=None,
+              **options):
+    """Checks a layer's hand-derived backward pass against jax.vjp of its forward pass; returns the report.
+
+    Args:
+      backward: backward(dout, cache) -> one gradient per float-array input of forward, in order (a tuple,
+        or one array where there is one).
+      forward: forward(*inputs) -> out, or (out, cache): NumPy code, run as it is for the candidate's cache
+        and with jax.numpy in NumPy's place for the reference.
+      sample: sample(rng) -> forward's inputs, a tuple; non-array inputs pass through, undifferentiated.
+      cases, seed, dtype, timeout, progress, name: as `check_gradients`'s loss mode.
+
+    Returns:
+      The report; its parameters are named after forward's arguments (x, w, b).
+    """
+    problem = layer_problem(backward, forward=forward, sample=sample, **options)
+    return run(problem, candidate_name=name or name_of(backward), cases=cases, seed=seed, progress=progress,
+               call=_call("check_vjp", backward, {"forward": forward, "sample": sample},
+                          {"cases": cases, "seed": seed, **options}))
+
+
+def _call(function, candidate, functions, arguments):
+    """The Python call that reproduces a report, for its page."""
+    words = [repr(candidate) if isinstance(candidate, str) else name_of(candidate)]
+    words += [f"{k}={repr(v) if isinstance(v, str) else name_of(v)}" for k, v in functions.items() if v is not None]
+    words += [f"{k}={v!r}" for k, v in arguments.items()]
+    return f"from gradcheck import {function}\n{function}({', '.join(words)})"
+
+
+def assert_gradients_agree(candidate, **kwargs):
+    """For a project's own pytest suite: raises CandidateFailure (an AssertionError) with the report's table when
+    `candidate` is wrong or could not be judged.
+
+    Takes the keyword arguments of `check_gradients` (fewer cases keep a test
+    fast: `cases=50` runs in well under a second once JAX has compiled).
+    Returns the report when all agree.
+    """
+    return _asserted(check_gradients(candidate, **kwargs))
+
+
+def assert_vjp_agree(backward, **kwargs):
+    """As `assert_gradients_agree`, for a layer's backward pass: takes the keyword arguments of `check_vjp`."""
+    return _asserted(check_vjp(backward, **kwargs))
+
+
+def _asserted(report):
+    if not report["ok"]:
+        raise CandidateFailure("\n" + text(report), report)
+    return report

@@ -1,0 +1,182 @@
+"""Layer mode: a layer's backward(dout, cache) in the modular style of course assignments, checked against
+jax.vjp of the user's NumPy forward(*inputs) -> out or (out, cache) run with jax.numpy, with a random dout.
+
+The layer is checked as the loss ⟨dout, forward(inputs)⟩ of its float-array inputs: its gradient is the VJP,
+its finite differences the witness's. Inputs that are not float arrays pass through, undifferentiated.
+
+    reference_roles, candidate_roles   what each worker runs (the worker calls them by the mode's name)
+    LayerProblem                       gradcheck's process: how a case reaches the candidate, and the words
+"""
+
+import copy
+import time
+
+import numpy as np
+
+from ..errors import SetupError
+from ..isolation.values import Tree
+from .sampled import SampledProblem, kind, receive
+from .user_code import (Compiled, UserSide, argument_names, as_float64, check_floats, floats, input_name, jax_value,
+                        not_traceable, numpy_first, reference_config, resolve, traced, under_jax_numpy,
+                        untraceable_errors, what)
+
+
+def output(result):
+    """forward's out, whether it returns out or (out, cache)."""
+    return result[0] if isinstance(result, tuple) and len(result) == 2 else result
+
+
+def _settings_copied(inputs):
+    """The inputs with fresh copies of the settings (dicts, lists): a forward that updates them (batch
+    normalisation's running averages) must not carry a value from one call to the next."""
+    return [copy.deepcopy(x) if isinstance(x, (dict, list)) else x for x in inputs]
+
+
+def _cotangent(seed, shape, dtype):
+    """The random dout of a case, from its own seed."""
+    return np.random.default_rng(list(seed)).standard_normal(shape).astype(dtype)
+
+
+class LayerSide(UserSide):
+    """jax.vjp of the forward run with jax.numpy, with a random cotangent dout (x64 on); compiled with jax.jit
+    once per shape and static value, eager where the forward cannot be traced."""
+
+    def __init__(self, sampler, numpy_forward, jax_forward, names, path):
+        super().__init__(sampler, numpy_forward)
+        self.jax_forward, self.names, self.path = jax_forward, names, path
+        self.labels = tuple(names)
+        self.eager, self.compiled = False, Compiled()
+
+    def checked(self, value, dtype):
+        """(the forward's inputs, the differentiated arrays by name)."""
+        inputs = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+        named = {input_name(self.names, i): x for i, x in enumerate(inputs) if floats(x)}
+        if not named:
+            raise SetupError(f"sample(rng) must return the forward's inputs, at least one of them a float array; "
+                             f"got {what(value)}")
+        named = check_floats(named, dtype)
+        return tuple(named.get(input_name(self.names, i), x) for i, x in enumerate(inputs)), named
+
+    def scalar(self, point):
+        positions, dout = self.rest
+        full = _settings_copied(self.value64)
+        for i, name in positions.items():
+            full[i] = point[name]
+        return float(np.sum(dout * np.asarray(output(self.numpy_fn(*full)), np.float64)))
+
+    def _pullback(self, inputs):
+        """(out(floats, traced) -> the forward's out, pullback(floats, traced, dout) -> (out, the gradients of
+        ⟨dout, out⟩ in the float inputs), the float inputs' positions, the traced ones', a key for the rest)."""
+        import jax
+
+        differentiated = [i for i, x in enumerate(inputs) if floats(x)]
+        traced_ = [i for i, x in enumerate(inputs) if traced(x) and i not in differentiated]
+
+        def out(float_values, traced_values):
+            full = {i: x for i, x in enumerate(_settings_copied(inputs))}
+            full.update(zip(differentiated, float_values))
+            full.update(zip(traced_, traced_values))
+            return output(self.jax_forward(*(full[i] for i in range(len(inputs)))))
+
+        def pullback(float_values, traced_values, dout):
+            result, vjp = jax.vjp(lambda *values: out(values, traced_values), *float_values)
+            return result, vjp(dout)
+
+        key = tuple((i, repr(x)) for i, x in enumerate(inputs) if i not in differentiated and i not in traced_)
+        return out, pullback, differentiated, traced_, key
+
+    def reference(self, dout_seed):
+        import jax
+
+        inputs = self.value
+        numpy_first(self.numpy_fn, inputs, returns_scalar=False)
+        out, pullback, differentiated, traced_, key = self._pullback(inputs)
+        with reference_config():
+            float_values = [jax_value(inputs[i]) for i in differentiated]  # inside x64: float64 stays float64
+            traced_values = [jax_value(inputs[i]) for i in traced_]
+            try:
+                if not self.eager:
+                    try:
+                        shape = jax.eval_shape(out, float_values, traced_values)
+                        dout = _cotangent(dout_seed, shape.shape, shape.dtype)
+                        result, grads = self.compiled(key, pullback, float_values, traced_values, dout)
+                    except untraceable_errors():
+                        self.eager = True
+                if self.eager:
+                    start = time.perf_counter()
+                    result = out(float_values, traced_values)
+                    dout = _cotangent(dout_seed, np.shape(result), np.asarray(result).dtype)
+                    result, grads = pullback(float_values, traced_values, dout)
+                    self.compiled.run_s += time.perf_counter() - start
+            except Exception as exc:
+                raise not_traceable(exc, self.path, "") from None
+        self.grads = {input_name(self.names, i): np.asarray(g) for i, g in zip(differentiated, grads)}
+        self.value64 = [as_float64(x) for x in inputs]
+        self.rest = ({i: input_name(self.names, i) for i in differentiated}, np.asarray(dout, np.float64))
+        return Tree({"dout": dout, "timing": self.compiled.timing(self.eager), "grads": self.grads})
+
+
+class LayerCandidate:
+    """forward(*inputs) for the cache, then backward(dout, cache): one gradient per float-array input."""
+
+    def __init__(self, forward, backward, names):
+        self.forward, self.backward, self.names = forward, backward, names
+
+    def __call__(self, dout, *inputs):
+        # The forward may update its settings in place (batch normalisation's running averages): it gets
+        # copies of them, so that only its array inputs, which it must not change, are watched.
+        result = self.forward(*_settings_copied(inputs))
+        cache = result[1] if isinstance(result, tuple) and len(result) == 2 else tuple(inputs)
+        grads = self.backward(dout, cache)
+        names = [input_name(self.names, i) for i, x in enumerate(inputs) if floats(x)]
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        if len(grads) != len(names):
+            raise TypeError(f"backward returned {len(grads)} gradients; forward has {len(names)} float-array "
+                            f"inputs ({', '.join(names)}), one gradient each, in order")
+        return dict(zip(names, grads))
+
+
+def reference_roles(specs):
+    """The reference worker's roles, and the forward's argument names. specs: {"sample", "forward"}."""
+    numpy_forward = resolve(specs["forward"])
+    jax_forward, path = under_jax_numpy(specs["forward"] if isinstance(specs["forward"], str) else None,
+                                        numpy_forward, "")
+    names = argument_names(numpy_forward)
+    return LayerSide(resolve(specs["sample"]), numpy_forward, jax_forward, names, path).roles(), names
+
+
+def candidate_roles(specs):
+    forward = resolve(specs["forward"])
+    return {"candidate": LayerCandidate(forward, resolve(specs["candidate"]), argument_names(forward))}
+
+
+class LayerProblem(SampledProblem):
+    mode, function = "layer", "forward"
+    reference_roles, candidate_roles = staticmethod(reference_roles), staticmethod(candidate_roles)
+
+    def floats(self, value):
+        return {input_name(self.names, i): x for i, x in enumerate(value) if floats(x)}
+
+    @staticmethod
+    def data(value):
+        return value
+
+    def shapes(self, value):
+        return tuple((input_name(self.names, i), tuple(np.shape(x))) for i, x in enumerate(value)
+                     if isinstance(x, np.ndarray))
+
+    def structure(self, value):
+        return (("inputs", tuple((input_name(self.names, i), kind(x)) for i, x in enumerate(value))),)
+
+    def run(self, value, case, seed):
+        """The reference first, for the shape of dout; then the candidate, given that dout."""
+        self.reference.submit("reference", ((*seed, 1),), ("seed",))
+        result = receive(self.reference, "the forward", case.describe())
+        self.candidate.submit("candidate", (result["dout"], *value),
+                              ("dout", *(input_name(self.names, i) for i in range(len(value)))))
+        return result
+
+    @staticmethod
+    def heading(report):
+        return f"gradcheck: {report['candidate']} against jax.vjp of {report['config']['reference']}, with a random dout"

@@ -1,0 +1,153 @@
+"""Loss mode: grad(params, *data) -> dict, checked against jax.grad of the user's NumPy loss(params, *data)
+run with jax.numpy (or of a loss written in JAX, --reference), over the cases sample(rng) -> (params, data).
+
+    reference_roles, candidate_roles   what each worker runs (the worker calls them by the mode's name)
+    LossProblem                        gradcheck's process: how a case reaches the candidate, and the words
+"""
+
+import time
+
+import numpy as np
+
+from ..errors import SetupError
+from ..isolation.values import Tree
+from .sampled import SampledProblem, kind, receive
+from .user_code import (Compiled, UserSide, as_float64, check_finite, check_floats, floats, jax_value,
+                        not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
+                        under_jax_numpy, untraceable_errors, what)
+
+ALTERNATIVE = "; or pass a loss written in JAX with --reference"
+
+
+class LossSide(UserSide):
+    """jax.grad of the loss run with jax.numpy, in the dtype of the params (x64 on).
+
+    Compiled with jax.jit, once per shape and per value of the data that are static (ints, strings, tuples): a
+    new shape costs one compilation. Code that cannot be traced (Python `if` on a value, a boolean mask) runs
+    eagerly instead, where every operation compiles anew for each shape: correct, slower.
+    """
+
+    labels = ("params", "data")
+
+    def __init__(self, sampler, numpy_loss, jax_loss, path):
+        super().__init__(sampler, numpy_loss)
+        self.jax_loss, self.path = jax_loss, path
+        self.eager, self.compiled = False, Compiled()
+
+    @staticmethod
+    def checked(value, dtype):
+        """((params, data) as the candidate gets them, the differentiated arrays by name)."""
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise SetupError(f"sample(rng) must return (params, data); got {what(value)}")
+        params, data = value
+        if not isinstance(params, dict) or not params:
+            raise SetupError(f"sample's params must be a non-empty dict of float arrays; got {what(params)}")
+        for name, p in params.items():
+            if not floats(p):
+                raise SetupError(f"sample's params[{name!r}] must be a float array (0-d allowed); got "
+                                 f"{what(p)}" + (f" of dtype {p.dtype}" if isinstance(p, np.ndarray) else ""))
+        if not isinstance(data, (tuple, list)):
+            raise SetupError(f"sample's data must be a tuple of the arguments after params; got {what(data)} "
+                             "(return (params, (X, y)))")
+        checked = check_floats({f"params[{k!r}]": v for k, v in params.items()}, dtype)
+        params = {k: checked[f"params[{k!r}]"] for k in params}
+        data = tuple(d.astype(dtype) if floats(d) and dtype is not None else d for d in data)
+        for i, d in enumerate(data):
+            if floats(d):
+                check_finite(f"data[{i}]", d)
+        return (params, data), params
+
+    def scalar(self, point):
+        return float(self.numpy_fn(point, *self.rest))
+
+    def _function(self, data):
+        """(a key for the static data, the loss's value and gradient in params and the traced data)."""
+        import jax
+
+        fixed = {i: d for i, d in enumerate(data) if not traced(d)}
+
+        def loss(params, *traced_values):
+            values = iter(traced_values)
+            return self.jax_loss(params, *(fixed[i] if i in fixed else next(values) for i in range(len(data))))
+
+        return tuple((i, repr(d)) for i, d in fixed.items()), jax.value_and_grad(loss)
+
+    def reference(self):
+        import jax
+
+        params, data = self.value
+        numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
+        self.rest = tuple(as_float64(d) for d in data)
+        with reference_config():
+            jax_params = {k: jax_value(v) for k, v in params.items()}
+            try:
+                if not self.eager:
+                    try:
+                        key, function = self._function(data)
+                        J, grads = self.compiled(key, function, jax_params, *(jax_value(d) for d in data if traced(d)))
+                        return self._result(grads)
+                    except untraceable_errors():
+                        self.eager = True
+                jax_data = tuple(jax_value(d) for d in data)
+                start = time.perf_counter()
+                J, grads = jax.value_and_grad(lambda p: self.jax_loss(p, *jax_data))(jax_params)
+                self.compiled.run_s += time.perf_counter() - start  # eagerly, compiling and running are one
+            except Exception as exc:
+                raise not_traceable(exc, self.path, ALTERNATIVE) from None
+            return self._result(grads)
+
+    def _result(self, grads):
+        self.grads = to_numpy(grads)
+        return Tree({"grads": self.grads, "timing": self.compiled.timing(self.eager)})
+
+
+def reference_roles(specs):
+    """The reference worker's roles, and (no) argument names. specs: {"sample", "loss", optionally "reference"},
+    spec strings or functions."""
+    numpy_loss = resolve(specs["loss"])
+    path = None
+    if specs.get("reference"):
+        jax_loss = resolve(specs["reference"])
+    else:
+        jax_loss, path = under_jax_numpy(specs["loss"] if isinstance(specs["loss"], str) else None, numpy_loss,
+                                         ALTERNATIVE)
+    return LossSide(resolve(specs["sample"]), numpy_loss, jax_loss, path).roles(), []
+
+
+def candidate_roles(specs):
+    return {"candidate": resolve(specs["candidate"])}
+
+
+class LossProblem(SampledProblem):
+    mode, function = "loss", "loss"
+    reference_roles, candidate_roles = staticmethod(reference_roles), staticmethod(candidate_roles)
+
+    @staticmethod
+    def floats(value):
+        return value[0]
+
+    @staticmethod
+    def data(value):
+        return value[1]
+
+    @staticmethod
+    def shapes(value):
+        params, data = value
+        named = [*params.items(), *((f"data[{i}]", d) for i, d in enumerate(data))]
+        return tuple((name, tuple(np.shape(x))) for name, x in named if isinstance(x, np.ndarray))
+
+    @staticmethod
+    def structure(value):
+        params, data = value
+        return (("params", tuple(params)), ("data", tuple(kind(d) for d in data)))
+
+    def run(self, value, case, seed):
+        """The candidate set to work first, then the reference computed meanwhile."""
+        params, data = value
+        self.candidate.submit("candidate", (params, *data), ("params", *(f"data[{i}]" for i in range(len(data)))))
+        self.reference.submit("reference", (), ())
+        return receive(self.reference, "the loss", case.describe())
+
+    @staticmethod
+    def heading(report):
+        return f"gradcheck: {report['candidate']} against jax.grad of {report['config']['reference']}"

@@ -1,0 +1,235 @@
+"""What the loss and layer modes share in gradcheck's process: cases drawn by the user's sampler in the
+reference's worker, a seed each, and the two workers (the reference's, the candidate's) that run them."""
+
+import os
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..diagnose import Model
+from ..errors import LoadError, SetupError
+from ..isolation.process import InProcess, Isolated
+from ..isolation.loader import name_of
+from ..isolation.values import decode
+from ..pipeline.compare import NO_VERDICT
+from ..pipeline.step import Prepared
+
+# The reference's worker is not held to the candidate's --timeout: it compiles the user's code (tracing a loop of
+# naive Python can take minutes), and a failure there is no verdict on the candidate. It is bounded all the same,
+# against a sampler or loss that hangs.
+REFERENCE_TIMEOUT = 900.0
+# A user's small arrays, a new shape in every case: XLA's compile time is what costs, not the code it makes.
+# Without its backend optimisations it compiles faster (measured 0.2 s for 0.28 per shape).
+FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+
+
+def kind(value):
+    """A value's place in a sample's structure: float arrays and their dtype, other arrays, or the type."""
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} array" if value.dtype.kind == "f" else f"{value.dtype.kind} array"
+    return type(value).__name__
+
+
+def _listed(items):
+    return ", ".join(" ".join(i) if isinstance(i, tuple) else str(i) for i in items) or "none"
+
+
+@dataclass(frozen=True)
+class SampledCase:
+    """One case of a user's sampler: its index, seed and what came, for the report."""
+
+    index: int
+    seed: tuple
+    shapes: tuple  # (name, shape) of every array, params and data (or inputs)
+    N: int | None  # the batch size: the leading axis of the first data array
+    structure: tuple = ()  # what must not change from case to case: names, and the kinds of the data
+
+    @property
+    def dims(self):
+        return {"N": self.N} if self.N else {}
+
+    @property
+    def features(self):
+        return {"a batch of one example": self.N == 1}
+
+    def describe(self):
+        shapes = ", ".join(f"{name} {tuple(shape)}" for name, shape in self.shapes)
+        return f"case {self.index} ({shapes})"
+
+    def to_json(self):
+        return {"index": self.index, "seed": list(self.seed), "N": self.N,
+                "shapes": {name: list(shape) for name, shape in self.shapes}}
+
+    def columns(self):
+        """(title, text, sort key, numeric) for the report page's table of cases."""
+        shapes = ", ".join(f"{name} {tuple(shape)}" for name, shape in self.shapes)
+        return [("case", self.index, self.index, True), ("N", self.N, self.N or 0, True), ("shapes", shapes, shapes, False)]
+
+    def structure_change(self, first):
+        """Words for how this case differs in structure from the `first` case, or None."""
+        for (part, was), (_, now) in zip(first.structure, self.structure):
+            if was != now:
+                return (f"sample() changes the structure of what it returns between cases: case {first.index} has "
+                        f"{part} {_listed(was)}, case {self.index} has {part} {_listed(now)}; the cases may differ in "
+                        "shapes and values only, so that every name is judged in every case")
+        return None
+
+
+def receive(runner, what, where):
+    """The Tree value a reference worker's role returned; SetupError where the user's code failed there."""
+    outcome = runner.receive()
+    if outcome.failure:
+        message = outcome.failure["message"]
+        # The user's code's own errors come as sentences whose subject is `what`; a sample's check as a whole one.
+        own = re.match(r"raised (NotTraceable|UserCodeError|SetupError): ", message)
+        whole = bool(own) and own.group(1) == "SetupError"
+        message = message[own.end():] if own else message
+        raise SetupError(f"{message if whole else f'{what} {message}'} in {where}")
+    return decode(outcome.tree, [outcome.value[f"#{i}"] for i in range(len(outcome.value))])
+
+
+class SampledProblem:
+    """The loss and layer modes' problem; a mode (problems.loss, problems.layer) adds how a sample reaches the
+    candidate, and what the report calls things.
+
+    specs: {"candidate", "sample", and "loss" (and "reference") or "forward"}, spec strings or functions: each
+    side in a worker process of its own where every one is a spec, in this process otherwise.
+    dtype: None checks each case in the dtype its sample drew (float32 or float64); float32 or float64 casts
+      every sample to it.
+    """
+
+    excuses_kinks, taylor = True, True
+    model = Model()
+
+    def __init__(self, specs, *, dtype=None, timeout):
+        self.specs = {k: v for k, v in specs.items() if v is not None}
+        self.dtype = None if dtype is None else np.dtype(dtype)
+        self.timeout = timeout
+        self.reference = self.candidate = None
+        self.names, self.first = [], None
+
+    # The workers
+
+    def open(self):
+        """Both sides loaded; LoadError with the side (role "candidate" or "reference") where one cannot be."""
+        if self.candidate is not None:
+            return
+        if all(isinstance(v, str) for v in self.specs.values()):
+            env = {**os.environ, "XLA_FLAGS": " ".join(filter(None, [os.environ.get("XLA_FLAGS", ""), FAST_COMPILE]))}
+            reference = Isolated(timeout=max(self.timeout, REFERENCE_TIMEOUT), env=env, roles={
+                "side": "reference", "mode": self.mode, "specs": {k: v for k, v in self.specs.items() if k != "candidate"}})
+            candidate = Isolated(timeout=self.timeout, roles={"side": "candidate", "mode": self.mode, "specs": self.specs})
+            try:
+                for side, runner in (("candidate", candidate), ("reference", reference)):
+                    try:
+                        runner.load()
+                    except LoadError as exc:
+                        raise LoadError(str(exc), exc.role or side) from None
+            except Exception:
+                candidate.close()
+                reference.close()
+                raise
+            self.names = reference.names
+        else:
+            roles, self.names = self.reference_roles(self.specs)
+            reference, candidate = InProcess(roles), InProcess(self.candidate_roles(self.specs))
+        self.reference, self.candidate = reference, candidate
+
+    def close(self):
+        for runner in (self.reference, self.candidate):
+            if runner is not None:
+                runner.close()
+
+    @property
+    def output(self):
+        return self.candidate.output
+
+    # The cases
+
+    def cases(self, n, seed):
+        return [(i, (seed, i)) for i in range(n)]
+
+    def start(self, case):
+        index, seed = case
+        self.reference.submit("sample", (seed, self.dtype), ("seed", "dtype"))
+        value = receive(self.reference, "the sampler", f"case {index}")
+        named = self.floats(value)
+        arrays = [x for x in self.data(value) if isinstance(x, np.ndarray) and x.ndim]
+        sampled = SampledCase(index, tuple(seed), self.shapes(value), arrays[0].shape[0] if arrays else None,
+                              self.structure(value))
+        self.first = self.first or sampled
+        change = sampled.structure_change(self.first)
+        if change:
+            raise SetupError(change)
+        result = self.run(value, sampled, seed)
+        reference = {name: np.asarray(result["grads"][name], np.float64) for name in named if name in result["grads"]}
+        dtypes = {name: self.dtype or x.dtype for name, x in named.items()}
+        return Prepared(sampled, min(dtypes.values(), key=lambda d: d.itemsize), reference, dtypes,
+                        dict.fromkeys(named, 0.0), {"data_part": reference, "params": named}, timing=result["timing"],
+                        context=seed)
+
+    def witness(self, prepared, candidate):
+        comparable = {k: v for k, v in candidate.items() if np.shape(v) == prepared.reference[k].shape} or None
+        self.reference.submit("witness", (comparable, (*prepared.context, 2)), ("candidate", "seed"))
+        return receive(self.reference, "the finite differences of the user's function", prepared.case.describe())
+
+    def kinks(self, prepared, probes):
+        self.reference.submit("kinks", (probes,), ("probes",))
+        return receive(self.reference, "the finite differences of the user's function", prepared.case.describe())
+
+    def settings(self, results):
+        """The report's configuration."""
+        dtypes = sorted({r.dtype for r in results}, key=lambda d: d.itemsize)
+        reference = self.specs.get("reference")
+        return {"mode": self.mode, "dtype": dtypes[0], "dtypes": dtypes, "sampler": name_of(self.specs["sample"]),
+                "reference": name_of(reference) if reference else f"{name_of(self.specs[self.function])} (run with jax.numpy)"}
+
+    # The report's words
+
+    def report_settings(self, results):
+        timing = results[-1].timing
+        settings = self.settings(results)
+        return {"reference": settings["reference"], "sampler": settings["sampler"],
+                "reference compile s": timing["compile_s"], "reference run s": timing["run_s"],
+                "reference eager": timing["eager"]}
+
+    def not_covered(self, results):
+        return []
+
+    def warnings(self, results):
+        """Shapes that let a transposed gradient pass unseen."""
+        shapes = {r.case.shapes for r in results}
+        warnings = []
+        if len(shapes) == 1 and len(results) > 1:
+            warnings.append("every case has the same shapes: draw them at random in sample(rng), so that a transposed "
+                            "or reshaped gradient cannot pass by chance")
+        squares = [name for name, shape in results[0].case.shapes if len(shape) == 2 and
+                   all(dict(r.case.shapes)[name][0] == dict(r.case.shapes)[name][1] for r in results)]
+        if squares:
+            warnings.append(f"{', '.join(squares)} square in every case: a transpose of it cannot be told apart")
+        return warnings
+
+    def witness_summary(self, results):
+        slopes = {}
+        for name in results[0].parameters:
+            for who in ("candidate", "reference"):
+                found = [r.taylor[name][who] for r in results if r.taylor and name in r.taylor and who in r.taylor[name]]
+                measured = [s for s in found if s is not None]
+                slopes.setdefault(name, {})[who] = {"slope": float(np.median(measured)) if measured else None,
+                                                    "cases": len(found), "at rounding": len(found) - len(measured)}
+        judged = [(r, c) for r in results for c in r.parameters.values() if c.problem not in NO_VERDICT]
+        return {"what": "central finite differences of the user's NumPy function in float64, along a random "
+                "direction and one sampled entry per parameter, against the reference", "scale": "‖g‖ + |F|",
+                "kinks": "where the candidate differs from the reference, each such entry is probed for a kink "
+                "(one-sided slopes that differ, at two steps): there the derivative is a convention, and a candidate "
+                "value between the slopes is not held against it; every other entry is judged",
+                "entries_at_kinks": sum(c.excused for _, c in judged),
+                "cases_at_kinks": len({r.case.index for r, c in judged if c.excused}),
+                "taylor": slopes}
+
+    def size_words(self):
+        return ""
+
+    def cases_words(self, report):
+        return f"cases from {report['config']['sampler']}"

@@ -1,0 +1,166 @@
+"""The seed model's mode: a candidate with the signature of manual_grad.grad, checked against jax.grad of
+jax_reference's loss, over networks of random shapes (seed_cases.py), any depth.
+
+The reference is computed here, a batch of cases at a time (jax_reference.api.grad_many), while the candidate
+works in its own worker; the witness is finite differences of manual_grad's NumPy loss. At a kink the
+candidate must follow the convention of the JAX function it is compared with (jax.nn.relu: φ'(0) = 0), so no
+entry is excused there: the cases built with exact zeros at a kink are left out of the witness instead.
+"""
+
+import numpy as np
+
+import jax_reference as jr
+from jax_reference.tolerances import rounding_scales
+from manual_grad.model import unchecked_loss
+
+from ..diagnose.seed import SeedModel
+from ..isolation.loader import split
+from ..isolation.process import InProcess, Isolated
+from ..pipeline.step import Prepared
+from ..pipeline.witness import Witness
+from .seed_cases import activations_arg, cases_to_cover, depth_arg, draw_cases, lams_arg, not_covered
+
+GRAD_ARGS = ("params", "X", "y", "lam", "activation")
+STAGES_ARGS = ("params", "X", "y", "activation")
+# The witness checks the reference, whose code is the same in every case: in each of the first
+# WITNESS_ALL cases (kinks aside), and in one in WITNESS_EVERY after them.
+WITNESS_ALL = 200
+WITNESS_EVERY = 10
+
+
+def _float64(arrays):
+    return {k: np.asarray(v, np.float64) for k, v in arrays.items()}
+
+
+def prepare(cases, dtype):
+    """(case, (params, X, y), reference, float64 reference) for each case, the references computed a
+    batch at a time (jax_reference.api.grad_many): one JAX call serves many cases of a bucket."""
+    for start in range(0, len(cases), jr.api.BATCH):
+        chunk = cases[start:start + jr.api.BATCH]
+        built = [case.build(dtype) for case in chunk]
+        references = jr.api.grad_many([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
+        references64 = references if dtype == np.float64 else jr.api.grad_many(
+            [(_float64(p), X.astype(np.float64), y, c.lam, c.activation) for c, (p, X, y) in zip(chunk, built)])
+        yield from zip(chunk, built, references, references64)
+
+
+def _runner(candidate, stages, timeout):
+    """The candidate's runner: in a worker process for a spec, in this process for a function."""
+    if isinstance(candidate, str):
+        specs = {"candidate": candidate}
+        if stages is True:
+            specs["stages"] = f"{split(candidate)[0]}:stages"
+        elif stages:
+            raise TypeError("stages must be True (the candidate module's stages) when the candidate is a spec; "
+                            f"got {type(stages).__name__}")
+        runner = Isolated(specs, timeout=timeout)
+        try:
+            runner.load()
+        except Exception:
+            runner.close()
+            raise
+        return runner
+    if not callable(candidate):
+        raise TypeError(f"candidate must be a function or a 'file.py:function' spec; got {type(candidate).__name__}")
+    functions = {"candidate": candidate}
+    if stages:
+        if not callable(stages):
+            raise TypeError(f"stages must be a function stages(params, X, y, activation); got {type(stages).__name__}")
+        functions["stages"] = stages
+    return InProcess(functions)
+
+
+class SeedProblem:
+    """The seed network, any depth: see the module's docstring. Arguments as `gradcheck.check_gradients`."""
+
+    mode = "seed"
+    excuses_kinks, taylor = False, False
+
+    def __init__(self, candidate, *, dtype=np.float64, activations, lams=None, depth=2, stages=None, timeout):
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
+        self.dtype = np.dtype(dtype)
+        self.activations, self.lams, self.depth = activations_arg(activations), lams_arg(lams), depth_arg(depth)
+        self.function, self.stages, self.timeout = candidate, stages, timeout
+        self.candidate, self._prepared = None, None
+        self.model = SeedModel(self.depth)
+
+    def open(self):
+        if self.candidate is None:
+            self.candidate = _runner(self.function, self.stages, self.timeout)
+
+    def close(self):
+        if self.candidate is not None:
+            self.candidate.close()
+
+    @property
+    def output(self):
+        return self.candidate.output
+
+    def cases(self, n, seed):
+        drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
+        self._prepared = prepare(drawn, self.dtype)
+        return drawn
+
+    def start(self, case):
+        """The candidate's calls submitted first, so that it works while the rest is computed here."""
+        _, (params, X, y), reference, ref64 = next(self._prepared)
+        self.candidate.submit("candidate", (params, X, y, case.lam, case.activation), GRAD_ARGS)
+        if self.stages:
+            self.candidate.submit("stages", (params, X, y, case.activation), STAGES_ARGS)
+        reference, ref64, params64 = _float64(reference), _float64(ref64), _float64(params)
+        # The data term, λ = 0, for the diagnoses: J~'s gradient less the penalty's 2λW (the biases have none),
+        # in float64 so that a large penalty leaves the data term's digits alone.
+        data_part = {k: g - 2 * case.lam * params64[k] if k.startswith("W") else g for k, g in ref64.items()}
+        stages = _float64(jr.stages(params, X, y, case.activation)) if self.stages else None
+        checked = None
+        if not case.kinks and (case.index < WITNESS_ALL or case.index % WITNESS_EVERY == 0):
+            # In float64 whatever the sweep's dtype, along one random direction per parameter (single entries
+            # add little to that, and cost as much again).
+            X64 = X.astype(np.float64)
+            witness = Witness(lambda p: unchecked_loss(p, X64, y, case.lam, case.activations), params64, entries=0,
+                              taylor=False)
+            checked = witness.check(ref64, None, np.random.default_rng([case.seed, case.index, 1]))
+        scales = rounding_scales(params, X, case.activation)
+        return Prepared(case, self.dtype, reference, dict.fromkeys(scales, self.dtype), scales,
+                        {"data_part": data_part, "params": params, "X": X, "y": y}, stages, context=checked)
+
+    def witness(self, prepared, candidate):
+        return prepared.context  # computed in `start`, while the candidate worked
+
+    def settings(self, results):
+        """The report's configuration."""
+        return {"mode": "seed", "dtype": self.dtype, "checked_stages": bool(self.stages),
+                "activations": self.activations, "lams": self.lams, "depth": self.depth}
+
+    # The report's words
+
+    def report_settings(self, results):
+        return {"depth": self.depth, "activations": list(self.activations),
+                "lams": "0 and random λ > 0" if self.lams is None else self.lams,
+                "cases_to_cover": cases_to_cover(self.activations, self.lams)}
+
+    def not_covered(self, results):
+        return not_covered([r.case for r in results], self.activations, self.lams, self.depth)
+
+    def warnings(self, results):
+        return []
+
+    def witness_summary(self, results):
+        return {"what": "central finite differences of manual_grad.loss in float64 against jax.grad of the reference",
+                "scale": "‖g‖ + |J~|",
+                "kinks": "cases with exact zeros at a relu or leaky_relu kink are skipped: the loss has no derivative "
+                "there", "cases_at_kinks": sum(r.case.kinks for r in results),
+                "sampling": {"every case up to": WITNESS_ALL, "then one in": WITNESS_EVERY}}
+
+    @staticmethod
+    def heading(report):
+        return f"gradcheck: {report['candidate']} against jax.grad of jax_reference.loss"
+
+    def size_words(self):
+        return "" if self.depth == 2 else f", {self.depth} weight layers"
+
+    def cases_words(self, report):
+        lams = [case["lam"] for case in report["cases"]]
+        return (f"activations {', '.join(self.activations)}, λ = 0 in {sum(lam == 0 for lam in lams)}, "
+                f"λ > 0 in {sum(lam > 0 for lam in lams)}")

@@ -1,0 +1,226 @@
+"""The user's code in the reference's worker: the loss and layer modes' sampler, NumPy function, its autodiff
+(the user's module run with jax.numpy, isolation.jaxnumpy) and its finite differences.
+
+The worker keeps the case it drew: gradcheck's process gets the checked sample once, to hand to the
+candidate, and asks for the reference, the witness and the kinks of that case without sending it back.
+Everything here runs in that worker (or in gradcheck's process, for functions given to the library API):
+nothing the user's code does can reach the candidate's process.
+"""
+
+import contextlib
+import copy
+import numbers
+import time
+
+import numpy as np
+
+from ..errors import LoadError, NotTraceable, SetupError, UserCodeError
+from ..isolation import jaxnumpy
+from ..isolation.loader import load, split
+from ..isolation.values import Tree
+from ..pipeline.witness import Witness
+
+
+def floats(value):
+    """Whether a value is differentiated: a float array."""
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def input_name(names, i):
+    """The forward's name for its i-th input, from its signature."""
+    return names[i] if i < len(names) else f"input {i}"
+
+
+def as_float64(value):
+    return value.astype(np.float64) if floats(value) else value
+
+
+def jax_value(value):
+    """Arrays as JAX arrays (so that jax.numpy's .at works on them), anything else as it is."""
+    import jax.numpy as jnp
+
+    return jnp.asarray(value) if isinstance(value, np.ndarray) else value
+
+
+def to_numpy(tree):
+    import jax
+
+    return jax.tree.map(np.asarray, tree)
+
+
+def traced(value):
+    """Arrays and Python floats are traced; ints, bools, strings and tuples stay static, as NumPy sees them (a
+    stride, the `reps` of np.tile, a group count that reshapes), each value compiled apart."""
+    return isinstance(value, np.ndarray) or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral))
+
+
+def numpy_first(function, args, returns_scalar):
+    """The user's function run as it is, with NumPy, before anything is traced: its own errors (a sample that
+    does not fit the loss) are said as its own, not as jax.numpy's."""
+    from ..isolation.process import user_line
+
+    try:
+        result = function(*copy.deepcopy(args))
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UserCodeError(f"raised {type(exc).__name__}: {message} (at {user_line(exc.__traceback__.tb_next)}), "
+                            "run with NumPy before any autodiff") from None
+    if returns_scalar and np.ndim(result) != 0:
+        raise UserCodeError(f"must return a scalar: it returned {np.ndim(result)}-d values of shape "
+                            f"{np.shape(result)}, run with NumPy")
+
+
+def untraceable_errors():
+    """Errors of code that runs in NumPy and eagerly in JAX, but not under jax.jit: Python control flow on
+    values, boolean masks, conversions to Python numbers."""
+    import jax
+
+    return tuple(getattr(jax.errors, name) for name in (
+        "ConcretizationTypeError", "TracerBoolConversionError", "TracerIntegerConversionError",
+        "NonConcreteBooleanIndexError", "TracerArrayConversionError") if hasattr(jax.errors, name))
+
+
+class Compiled:
+    """jax.jit executables by the shapes and dtypes of their arguments, compiled ahead of the call so that the
+    time spent compiling is measured apart from the time spent running."""
+
+    def __init__(self):
+        self.executables, self.compile_s, self.run_s = {}, 0.0, 0.0
+
+    def __call__(self, key, function, *args):
+        import jax
+
+        signature = (key, str(jax.tree.map(lambda a: (np.shape(a), str(getattr(a, "dtype", type(a).__name__))), args)))
+        if signature not in self.executables:
+            start = time.perf_counter()
+            self.executables[signature] = jax.jit(function).lower(*args).compile()
+            self.compile_s += time.perf_counter() - start
+        start = time.perf_counter()
+        result = jax.block_until_ready(self.executables[signature](*args))
+        self.run_s += time.perf_counter() - start
+        return result
+
+    def timing(self, eager):
+        return {"compile_s": self.compile_s, "run_s": self.run_s, "eager": eager}
+
+
+@contextlib.contextmanager
+def reference_config():
+    """x64, so that float64 stays float64; full-precision matrix products, which a GPU's default (TF32 for
+    float32) is not, and the float32 tolerance assumes."""
+    import jax
+
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        yield
+
+
+def not_traceable(exc, path, alternative):
+    """NotTraceable for an error autodiff of the user's code raised: where, and what to write instead."""
+    if path is None:  # a loss written in JAX: its own error, as it is
+        return NotTraceable(f"{type(exc).__name__}: {exc}")
+    if "scalar-output" in str(exc):
+        return NotTraceable(f"must return a scalar: {str(exc).strip().splitlines()[0]}")
+    return NotTraceable(jaxnumpy.advice(exc, path, alternative))
+
+
+def resolve(spec):
+    """A function from its spec string ("file.py:name", "module:name"), or the function itself."""
+    return load(spec)[0] if isinstance(spec, str) else spec
+
+
+def argument_names(function):
+    import inspect
+
+    try:
+        return [p.name for p in inspect.signature(function).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
+def _module_file(module_name):
+    import importlib.util
+
+    found = importlib.util.find_spec(module_name)
+    if found is None or not found.origin or not found.origin.endswith(".py"):
+        raise LoadError(f"cannot find the source file of module {module_name!r}, to run it with jax.numpy")
+    return found.origin
+
+
+def under_jax_numpy(spec, function, alternative):
+    """(the function of the spec's file run under jax.numpy, the file's path); a LoadError that names the file
+    otherwise. spec may be None where `function` is given as a function."""
+    import inspect
+
+    name = function.__name__
+    where = split(spec)[0] if spec else inspect.getsourcefile(function)
+    path = where if where.endswith(".py") or "/" in where else _module_file(where)
+    try:
+        return jaxnumpy.load(path, [name])[name], path
+    except Exception as exc:
+        raise LoadError(jaxnumpy.advice(exc, path, alternative)) from None
+
+
+# ---- what a sample must be ----
+
+
+def what(value):
+    from ..isolation.process import what as words
+
+    return words(value)
+
+
+def _cast(value, dtype):
+    return value.astype(dtype) if floats(value) and dtype is not None else value
+
+
+def _check_dtype(name, array, dtype):
+    if dtype is None and array.dtype not in (np.float32, np.float64):
+        raise SetupError(f"sample's {name} is {array.dtype}: gradcheck compares float32 or float64 (--dtype "
+                         "float32 or float64 casts the sample)")
+
+
+def check_finite(name, array):
+    if not np.all(np.isfinite(array)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise SetupError(f"sample returned a non-finite {name}: {array[bad]} at {bad}")
+
+
+def check_floats(named, dtype):
+    """The differentiated arrays, each finite and float32 or float64 (or cast to `dtype`)."""
+    for name, x in named.items():
+        check_finite(name, x)
+        _check_dtype(name, x, dtype)
+    return {name: _cast(x, dtype) for name, x in named.items()}
+
+
+class UserSide:
+    """The reference worker's roles: the sampler, the reference, the witness and the kinks of the case drawn
+    last. A mode (problems.loss, problems.layer) says how a sample is checked, how its reference is computed
+    and what its scalar function F is.
+
+    labels: how to name the sample's top-level items in a message.
+    """
+
+    labels = ()
+
+    def __init__(self, sampler, numpy_fn):
+        self.sampler, self.numpy_fn = sampler, numpy_fn
+        self.value = self.point = self.rest = self.grads = self.witness_ = None
+
+    def roles(self):
+        return {"sample": self.sample, "reference": self.reference, "witness": self.witness, "kinks": self.kinks}
+
+    def sample(self, seed, dtype):
+        """The case's sample, checked (and cast to `dtype` where it is not None), kept for the calls after."""
+        value = self.sampler(np.random.default_rng(list(seed)))
+        self.value, self.point = self.checked(value, dtype)
+        return Tree(self.value, self.labels)
+
+    def witness(self, candidate, seed):
+        """Finite differences around the case's point (see pipeline.witness), in float64."""
+        self.witness_ = Witness(self.scalar, self.point, entries=1, taylor=True)
+        return Tree(self.witness_.check(self.grads, candidate, np.random.default_rng(list(seed))))
+
+    def kinks(self, probes):
+        return Tree(self.witness_.kinks(probes))
