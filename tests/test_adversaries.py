@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import sysconfig
 import time
 import xml.etree.ElementTree as ET
@@ -16,7 +15,8 @@ import pytest
 from gradcheck import check_gradients
 from gradcheck.cli import main
 
-ADVERSARIES = Path(__file__).resolve().parent / "adversaries"
+from .paths import ADVERSARIES
+
 GRADCHECK = str(Path(sysconfig.get_path("scripts")) / "gradcheck")
 
 # file -> (exit status, the kind of failure the report must name, words its message must contain)
@@ -28,6 +28,11 @@ EXPECTED = {
     "hang": (1, "timed out", "did not return within 1 s (--timeout)"),
     "returns_tuple": (1, "returned", "returned a tuple of 4 items, not a dict"),
     "wrong_signature": (1, "signature", "it is defined as grad(params, X, y) at tests/adversaries/wrong_signature.py:6"),
+    # Writes into gradcheck's own channel: whatever comes there that is not a reply ends the process, so that no
+    # later reply can be taken for another call's.
+    "garbage_reply": (1, "broke the channel", "broke gradcheck's channel: its process wrote something other than a reply"),
+    "malformed_reply": (1, "broke the channel", "wrote something other than a reply to gradcheck's channel (a malformed reply (IndexError))"),
+    "oversized_reply": (1, "broke the channel", "(a message of 4294967295 bytes, more than the 268435456 allowed)"),
 }
 
 

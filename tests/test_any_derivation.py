@@ -4,17 +4,15 @@ reported as a usage error (exit 2), never as a pass."""
 
 import json
 import textwrap
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gradcheck import assert_vjp_agree, check_gradients, check_vjp, text
 from gradcheck.cli import main
 from gradcheck.isolation.loader import load
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS, LAYERS = ROOT / "examples" / "models", ROOT / "examples" / "layers"
+from .paths import LAYERS, MODELS
+
 CASES = 6
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from gradcheck.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from .paths import EXAMPLES, ROOT
+
 CASES = 30
 
 

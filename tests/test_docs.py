@@ -2,13 +2,13 @@
 and the code and tests they cite exist."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from gradcheck.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
+
 DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md", ROOT / "docs" / "any-derivation.md"]
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 

@@ -1,8 +1,6 @@
 """gradcheck names the wrong parameter and the kind of mistake, for deliberately wrong candidates
 (the library API, candidates called in this process)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,7 +10,8 @@ from gradcheck.isolation.loader import load
 from gradcheck.problems.seed_cases import (DEFAULT_ACTIVATIONS, LARGE_LOGIT, cases_to_cover, draw_cases, not_covered,
                                          requirements)
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from .paths import EXAMPLES
+
 CASES = 30  # ten per activation: λ = 0 and λ > 0, every label set, relu kinks, large logits
 
 

@@ -5,15 +5,14 @@ shown by a report in a notebook."""
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from gradcheck import check_gradients
 from gradcheck.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from .paths import EXAMPLES, ROOT
+
 WINDOWS = {"laptop": (1280, 800), "phone": (390, 844)}
 # As the project's probe starts Chromium as root in a container: no sandbox, no GPU, no network chatter.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

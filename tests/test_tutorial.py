@@ -1,12 +1,13 @@
 """docs/tutorial.ipynb, run top to bottom as a learner runs it (nbclient, a fresh kernel). Its outputs are
 stripped in the repository; this test executes it and checks what the cells show."""
 
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "tutorial.ipynb"
+from .paths import DOCS
+
+NOTEBOOK = DOCS / "tutorial.ipynb"
 
 
 def outputs(notebook, tag):

@@ -414,6 +414,9 @@ class Isolated:
             return entry
         try:
             header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout)
+            # A reply of the wrong form, even a well-framed one, leaves the channel out of step with the calls:
+            # the process is ended as for a broken frame.
+            outcome = outcome_from_wire(header, arrays)
         except ChannelError as exc:
             self.fatal += 1
             kind = {Timeout: "timed out", Closed: "crashed"}.get(type(exc), "broke the channel")
@@ -428,7 +431,7 @@ class Isolated:
         if isinstance(header.get("seconds"), (int, float)) and header["seconds"] > self.timeout:
             return _failure("timed out", f"did not return within {self.timeout:g} s (--timeout): it took "
                             f"{header['seconds']:.3g} s")
-        return outcome_from_wire(header, arrays)
+        return outcome
 
 
 # The worker's side of a call
@@ -461,4 +464,4 @@ def outcome_from_wire(header, arrays):
             values.decode(outcome.tree, [value[f"#{i}"] for i in range(len(value))])  # well formed, or raises
         return outcome
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        return _failure("broke the channel", f"its process sent a malformed reply ({type(exc).__name__})")
+        raise ChannelError(f"a malformed reply ({type(exc).__name__})") from None

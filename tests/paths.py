@@ -1,0 +1,9 @@
+"""Where the tests find the project's files."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+MODELS, LAYERS = EXAMPLES / "models", EXAMPLES / "layers"
+ADVERSARIES = ROOT / "tests" / "adversaries"
+DOCS = ROOT / "docs"
