@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .cache import choose
 from .errors import CandidateFailure
 from .isolation.loader import name_of
 from .pipeline.sweep import sweep
@@ -43,19 +44,19 @@ def _sampled_dtype(dtype):
 
 
 def seed_problem(candidate, *, dtype=np.float64, activations=DEFAULT_ACTIVATIONS, lams=None, depth=2, stages=None,
-                 timeout=DEFAULT_TIMEOUT):
+                 timeout=DEFAULT_TIMEOUT, cache=False):
     return SeedProblem(candidate, dtype=dtype, activations=activations, lams=lams, depth=depth, stages=stages,
-                       timeout=timeout)
+                       timeout=timeout, cache=choose(cache))
 
 
-def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout=DEFAULT_TIMEOUT):
+def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):
     specs = {"candidate": candidate, "loss": loss, "sample": sample, "reference": reference}
-    return LossProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout)
+    return LossProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
-def layer_problem(backward, *, forward, sample, dtype=None, timeout=DEFAULT_TIMEOUT):
+def layer_problem(backward, *, forward, sample, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):
     specs = {"candidate": backward, "forward": forward, "sample": sample}
-    return LayerProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout)
+    return LayerProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
 def run(problem, *, candidate_name, cases, seed=0, progress=None, call=""):
@@ -96,6 +97,8 @@ def check_gradients(candidate, *, loss=None, sample=None, reference=None, name=N
         takes the `stages` function of the candidate's module.
       timeout: seconds one call of the candidate may take, for a spec candidate (a function called in this
         process cannot be stopped).
+      cache: True to keep the compiled references in gradcheck's persistent compilation cache (see
+        gradcheck.cache; it sets JAX's cache folder for this process). The command line keeps them by default.
       progress: optional wrapper around the case iterator, e.g. a progress bar.
       name: how the report names the candidate.
 

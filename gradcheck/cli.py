@@ -119,6 +119,9 @@ def parser():
                    help="write the report as one self-contained HTML page, heatmaps included (for CI artifacts)")
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument("--junit", metavar="PATH", help="write the report as JUnit XML")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compile every reference anew, without the persistent compilation cache "
+                   "($XDG_CACHE_HOME/gradcheck, ~/.cache/gradcheck by default)")
     p.add_argument("--quiet", action="store_true",
                    help="print nothing (usage errors excepted); rely on the exit status and files")
     return p
@@ -251,12 +254,13 @@ def _problem(args, mode):
     if mode == "seed":
         return api.seed_problem(args.candidate, dtype=args.dtype or "float64",
                                 activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
-                                depth=args.depth or 2, stages=args.stages, timeout=args.timeout)
+                                depth=args.depth or 2, stages=args.stages, timeout=args.timeout,
+                                cache=not args.no_cache)
     if mode == "loss":
         return api.loss_problem(args.candidate, loss=args.loss, sample=args.sample, reference=args.reference,
-                                dtype=args.dtype, timeout=args.timeout)
+                                dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
     return api.layer_problem(args.candidate, forward=args.forward, sample=args.sample, dtype=args.dtype,
-                             timeout=args.timeout)
+                             timeout=args.timeout, cache=not args.no_cache)
 
 
 def _cannot_load(args, mode, exc):

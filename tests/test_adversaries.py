@@ -17,6 +17,8 @@ from gradcheck.cli import main
 
 from .paths import ADVERSARIES
 
+pytestmark = pytest.mark.slow
+
 GRADCHECK = str(Path(sysconfig.get_path("scripts")) / "gradcheck")
 
 # file -> (exit status, the kind of failure the report must name, words its message must contain)

@@ -26,6 +26,7 @@ def assert_agree(candidate, reference, case, what):
         )
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(cases(lam=positive_lams.map(lambda _: 0.0)))
 def test_J_and_its_gradient_agree(case):
@@ -37,6 +38,7 @@ def test_J_and_its_gradient_agree(case):
     assert_agree(g, g_ref, case, "J")
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(cases(lam=positive_lams))
 def test_J_tilde_and_its_gradient_agree(case):
@@ -96,6 +98,7 @@ def assert_stages_agree(case):
         assert agrees(s[name], s_ref[name], X.dtype, scales[name]), name
 
 
+@pytest.mark.slow
 @settings(max_examples=100)
 @given(cases())
 def test_stages_agree(case):
@@ -118,6 +121,7 @@ def test_fast_path_computes_the_derivation(case):
 # Networks of any depth: L from 2 to 6, every width from 1 to 32, mixed activations.
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(deep_cases())
 def test_deep_J_tilde_and_its_gradient_agree(case):
@@ -128,6 +132,7 @@ def test_deep_J_tilde_and_its_gradient_agree(case):
     assert_agree(g, g_ref, case, "deep J~")
 
 
+@pytest.mark.slow
 @settings(max_examples=150)
 @given(deep_cases())
 def test_deep_stages_agree(case):

@@ -28,6 +28,7 @@ def run_main(argv):
     return done.returncode, done.stdout, err, jax_line == "JAX imported"
 
 
+@pytest.mark.slow
 def test_cli_json_and_junit_for_a_wrong_candidate(tmp_path, capsys):
     json_path, junit_path = tmp_path / "report.json", tmp_path / "report.xml"
     status = main([f"{EXAMPLES}/seed_transcription.py:grad", "--cases", str(CASES),
@@ -150,6 +151,7 @@ def test_stages_without_a_stages_function_names_the_file(capsys):
     assert "expected stages(params, X, y, activation)" in err
 
 
+@pytest.mark.slow
 def test_console_script_exit_statuses():
     """The installed command, as CI runs it: the script pip put beside this interpreter.
     (One activation, so that each process compiles once.)"""
@@ -165,6 +167,7 @@ def test_console_script_exit_statuses():
     assert help_.returncode == 0 and "--timeout SECONDS" in help_.stdout
 
 
+@pytest.mark.slow
 def test_plot_draws_the_worst_case(tmp_path):
     import matplotlib.image
 

@@ -17,6 +17,7 @@ def blocks(doc, language):
     return [body for lang, body in FENCE.findall(doc.read_text()) if lang == language]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
 def test_python_blocks_run(doc, monkeypatch):
     """A document's blocks run in order in one namespace, as a reader would run them from the repository's
@@ -40,6 +41,7 @@ TRANSCRIPTS = [pytest.param(body, id=f"{doc.name}:{body.splitlines()[0][2:60]}")
                for doc in DOCS for body in blocks(doc, "text") if body.startswith("$ gradcheck")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transcript", TRANSCRIPTS)
 def test_gradcheck_transcripts_are_current(transcript, monkeypatch, capsys):
     command, _, expected = transcript.partition("\n")

@@ -2,6 +2,7 @@
 gradcheck's one witness (gradcheck.pipeline.witness) takes them."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import jax_reference as jr
@@ -45,6 +46,7 @@ def test_gradients_match_finite_differences(case, seed):
     assert witnessed(case, seed) > 0  # W2 and b2 move no z2: never across a kink
 
 
+@pytest.mark.slow
 @settings(max_examples=100)
 @given(deep_cases(dtype=st.just(np.float64)), st.integers(0, 2**32 - 1))
 def test_deep_gradients_match_finite_differences(case, seed):

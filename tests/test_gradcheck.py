@@ -315,6 +315,7 @@ def test_cases_are_reproducible_and_of_distinct_shapes():
 ALL = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_manual_grad_passes_at_depth_four_with_every_activation(dtype):
     report = assert_gradients_agree(mg.grad, cases=CASES, dtype=dtype, depth=4, activations=ALL, stages=mg.stages)

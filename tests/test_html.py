@@ -13,6 +13,8 @@ from gradcheck.cli import main
 
 from .paths import EXAMPLES, ROOT
 
+pytestmark = pytest.mark.slow
+
 WINDOWS = {"laptop": (1280, 800), "phone": (390, 844)}
 # As the project's probe starts Chromium as root in a container: no sandbox, no GPU, no network chatter.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -31,6 +31,7 @@ def plain_value_and_grad(params, X, y, lam, activations):
     return jax.value_and_grad(jr.loss_fn)(params, X, y, lam, activations)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape, activations, dtype, lam", CASES, ids=[str(c[:2]) for c in CASES])
 def test_padded_equals_plain(shape, activations, dtype, lam):
     params, X, y = make_case(np.random.default_rng(len(str(shape))), *shape, dtype=dtype, label_set="ends")
@@ -59,6 +60,7 @@ def test_fine_buckets_waste_at_most_an_eighth():
     assert waste.max() <= 0.125 and waste.min() >= 0
 
 
+@pytest.mark.slow
 def test_blocks_of_rows_in_a_scan_equal_the_whole_batch():
     """masked_loss_fn summed over row blocks (lax.scan, each block recomputed in the backward pass)
     against the same padded loss in one piece, and against plain jax.grad of loss_fn."""
@@ -79,6 +81,7 @@ def test_blocks_of_rows_in_a_scan_equal_the_whole_batch():
         assert agrees(got, plain[1][name], np.float64, scales[name]), name
 
 
+@pytest.mark.slow
 def test_a_large_batch_is_scanned_and_still_right():
     from jax_reference import api
 

@@ -3,9 +3,12 @@ stripped in the repository; this test executes it and checks what the cells show
 
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from .paths import DOCS
+
+pytestmark = pytest.mark.slow
 
 NOTEBOOK = DOCS / "tutorial.ipynb"
 

@@ -9,12 +9,14 @@ is empty. faulthandler writes where a crash happened to stderr.
 
 import ctypes
 import faulthandler
+import os
 import signal
 import sys
 import time
 
 # The modes' modules are imported before the worker says it is ready: --timeout bounds the candidate's import,
 # not gradcheck's.
+from .. import cache
 from ..errors import LoadError
 from ..problems import layer, loss
 from . import wire
@@ -48,6 +50,7 @@ def _roles(request):
     mode = MODES[request["mode"]]
     try:
         if request["side"] == "reference":
+            cache.enable(os.environ.get(cache.VARIABLE))  # gradcheck's choice: its folder, or none
             functions, names = mode.reference_roles(request["specs"])
         else:
             functions, names = mode.candidate_roles(request["specs"]), []

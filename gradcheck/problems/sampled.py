@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import cache
 from ..diagnose import Model
 from ..errors import LoadError, SetupError
 from ..isolation.process import InProcess, Isolated
@@ -102,8 +103,9 @@ class SampledProblem:
     excuses_kinks, taylor = True, True
     model = Model()
 
-    def __init__(self, specs, *, dtype=None, timeout):
+    def __init__(self, specs, *, dtype=None, timeout, cache=None):
         self.specs = {k: v for k, v in specs.items() if v is not None}
+        self.cache = cache
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.timeout = timeout
         self.reference = self.candidate = None
@@ -117,6 +119,9 @@ class SampledProblem:
             return
         if all(isinstance(v, str) for v in self.specs.values()):
             env = {**os.environ, "XLA_FLAGS": " ".join(filter(None, [os.environ.get("XLA_FLAGS", ""), FAST_COMPILE]))}
+            env.pop(cache.VARIABLE, None)
+            if self.cache is not None:
+                env[cache.VARIABLE] = str(self.cache)
             reference = Isolated(timeout=max(self.timeout, REFERENCE_TIMEOUT), env=env, roles={
                 "side": "reference", "mode": self.mode, "specs": {k: v for k, v in self.specs.items() if k != "candidate"}})
             candidate = Isolated(timeout=self.timeout, roles={"side": "candidate", "mode": self.mode, "specs": self.specs})
@@ -132,6 +137,7 @@ class SampledProblem:
                 raise
             self.names = reference.names
         else:
+            cache.enable(self.cache)
             roles, self.names = self.reference_roles(self.specs)
             reference, candidate = InProcess(roles), InProcess(self.candidate_roles(self.specs))
         self.reference, self.candidate = reference, candidate

@@ -13,6 +13,7 @@ import jax_reference as jr
 from jax_reference.tolerances import rounding_scales
 from manual_grad.model import unchecked_loss
 
+from ..cache import enable as enable_cache
 from ..diagnose.seed import SeedModel
 from ..isolation.loader import split
 from ..isolation.process import InProcess, Isolated
@@ -76,13 +77,14 @@ class SeedProblem:
     mode = "seed"
     excuses_kinks, taylor = False, False
 
-    def __init__(self, candidate, *, dtype=np.float64, activations, lams=None, depth=2, stages=None, timeout):
+    def __init__(self, candidate, *, dtype=np.float64, activations, lams=None, depth=2, stages=None, timeout,
+                 cache=None):
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
         self.dtype = np.dtype(dtype)
         self.activations, self.lams, self.depth = activations_arg(activations), lams_arg(lams), depth_arg(depth)
         self.function, self.stages, self.timeout = candidate, stages, timeout
-        self.candidate, self._prepared = None, None
+        self.candidate, self._prepared, self.cache = None, None, cache
         self.model = SeedModel(self.depth)
 
     def open(self):
@@ -98,6 +100,7 @@ class SeedProblem:
         return self.candidate.output
 
     def cases(self, n, seed):
+        enable_cache(self.cache)  # the references are compiled here, in gradcheck's process
         drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
         self._prepared = prepare(drawn, self.dtype)
         return drawn

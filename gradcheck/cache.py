@@ -1,0 +1,87 @@
+"""The persistent compilation cache: the references gradcheck compiles, kept between runs.
+
+A learner's loop is edit, run, repeat: each run compiles the same reference at the same shapes again. JAX's
+persistent compilation cache keeps each compiled program on disk, keyed by the program itself, the
+compiler's version and its options; a second run loads what the first compiled. A program loaded is the
+program compiled, so nothing gradcheck reports can depend on whether the cache was warm (tested).
+
+It lives in $XDG_CACHE_HOME/gradcheck (~/.cache/gradcheck by default), bounded by MAX_BYTES: past that JAX
+deletes the entries used least recently. A folder that cannot be made or written is left alone, with one
+warning; a corrupt entry is compiled again (JAX reads it as a miss, with a warning of its own). The cache is
+trusted code (JAX's documentation): keep it where only you can write. `gradcheck --no-cache` runs without it.
+"""
+
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+# A small loss's reference takes 5 to 30 kB per shape (measured for the examples): 256 MiB holds about ten
+# thousand compiled shapes, more than a course's worth of derivations, and little of a disk.
+MAX_BYTES = 256 * 2**20
+# The environment variable a worker reads to use the same cache as gradcheck's process.
+VARIABLE = "GRADCHECK_CACHE_DIR"
+# What JAX warns, once per entry, when an entry cannot be read (it then compiles the program again).
+UNREADABLE = "Error reading persistent compilation cache entry"
+
+
+def directory(environ=os.environ):
+    """Where the cache lives: $XDG_CACHE_HOME/gradcheck, or ~/.cache/gradcheck."""
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gradcheck"
+
+
+def usable(path):
+    """None where the folder can be made and written, else why not (one line)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    return None
+
+
+def choose(enabled, environ=os.environ):
+    """The cache folder to use, or None where it is off or cannot be used (said once, on stderr)."""
+    if not enabled:
+        return None
+    path = directory(environ)
+    problem = usable(path)
+    if problem:
+        print(f"gradcheck: warning: the compilation cache cannot be used ({problem}); compiling without it",
+              file=sys.stderr)
+        return None
+    return path
+
+
+def enable(path):
+    """Asks JAX to keep every program it compiles from now on in `path` (None: leaves JAX as it is)."""
+    if path is None:
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # a small program is worth keeping too
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)  # 0 would mean JAX's own minimum
+    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    if not getattr(warnings.showwarning, "gradcheck_cache", False):
+        warnings.showwarning = _once(warnings.showwarning, path)
+
+
+def _once(show, path):
+    """warnings.showwarning that says JAX's per-entry warnings of an unreadable cache once, in gradcheck's words."""
+    said = False
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        nonlocal said
+        if UNREADABLE not in str(message):
+            return show(message, category, filename, lineno, file, line)
+        if not said:
+            said = True
+            print(f"gradcheck: warning: the compilation cache {path} has entries that cannot be read "
+                  f"({str(message).split(': ', 1)[-1]}); they are compiled again", file=sys.stderr)
+
+    showwarning.gradcheck_cache = True
+    return showwarning
