@@ -3,11 +3,12 @@ code run with jax.numpy, with the mistake named; and every way the user's sample
 reported as a usage error (exit 2), never as a pass."""
 
 import json
+import re
 import textwrap
 
 import pytest
 
-from gradcheck import assert_vjp_agree, check_gradients, check_vjp, text
+from gradcheck import UsageError, assert_vjp_agree, check_gradients, check_vjp, text
 from gradcheck.cli import main
 from gradcheck.isolation.loader import load
 
@@ -185,19 +186,39 @@ def test_code_that_cannot_run_under_jax_numpy_is_a_usage_error_at_its_line(sourc
     assert words in report["load_error"]
 
 
+SAMPLERS = {
+    "a list": ("def sample(rng):\n    return [1, 2, 3]\n",
+               "sample(rng) must return (params, data); got a list of 3 items"),
+    "int params": ("def sample(rng):\n    return {'w': np.arange(3)}, ()\n", "params['w'] must be a float array"),
+    "nan": ("def sample(rng):\n    return {'w': np.array([1.0, np.nan])}, ()\n", "non-finite params['w']: nan at (1,)"),
+    "data not a tuple": ("def sample(rng):\n    return {'w': np.ones(2)}, np.ones(3)\n",
+                         "data must be a tuple of the arguments after params"),
+    "sys.exit": ("import sys\ndef sample(rng):\n    sys.exit(0)\n", "the sampler called sys.exit(0)"),
+    "raises": ("def sample(rng):\n    raise RuntimeError('no data here')\n", "the sampler raised RuntimeError: no data here"),
+}
+
+
+def sampler_file(tmp_path, sample):
+    return write(tmp_path, "import numpy as np\ndef loss(params, *data):\n    return np.sum(params['w'] ** 2)\n"
+                 "def grad(params, *data):\n    return {'w': 2 * params['w']}\n" + sample)
+
+
+@pytest.mark.parametrize("sample, words", SAMPLERS.values(), ids=SAMPLERS.keys())
+def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, tmp_path):
+    f = functions(sampler_file(tmp_path, sample))
+    with pytest.raises(UsageError, match=re.escape(words)) as raised:
+        check_gradients(f("grad"), loss=f("loss"), sample=f("sample"), cases=2)
+    assert str(raised.value).endswith("in case 0")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sample, words", [
-    ("def sample(rng):\n    return [1, 2, 3]\n", "sample(rng) must return (params, data); got a list of 3 items"),
-    ("def sample(rng):\n    return {'w': np.arange(3)}, ()\n", "params['w'] must be a float array"),
-    ("def sample(rng):\n    return {'w': np.array([1.0, np.nan])}, ()\n", "non-finite params['w']: nan at (1,)"),
-    ("def sample(rng):\n    return {'w': np.ones(2)}, np.ones(3)\n", "data must be a tuple of the arguments after params"),
+    SAMPLERS["a list"],
+    # Only a value that must cross to the candidate's process has to be one gradcheck can pass.
     ("def sample(rng):\n    return {'w': np.ones(2)}, (object(),)\n", "data[0] is an object, which gradcheck cannot pass"),
-    ("import sys\ndef sample(rng):\n    sys.exit(0)\n", "the sampler called sys.exit(0)"),
-    ("def sample(rng):\n    raise RuntimeError('no data here')\n", "the sampler raised RuntimeError: no data here"),
-])
-def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, tmp_path, capsys):
-    path = write(tmp_path, "import numpy as np\ndef loss(params, *data):\n    return np.sum(params['w'] ** 2)\n"
-                 "def grad(params, *data):\n    return {'w': 2 * params['w']}\n" + sample)
+], ids=["a list", "an object"])
+def test_a_sampler_that_returns_the_wrong_thing_is_exit_2_in_one_line(sample, words, tmp_path, capsys):
+    path = sampler_file(tmp_path, sample)
     status = main([f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample", "--cases", "2"])
     err = capsys.readouterr().err
     assert status == 2 and words in err and "in case 0" in err and err.count("\n") == 1, err

@@ -321,7 +321,6 @@ class Isolated:
                          for name, stream in (("stdout", self._process.stdout), ("stderr", self._process.stderr))]
         for reader in self._readers:
             reader.start()
-        wire.receive_reply(self._replies, time.monotonic() + STARTUP_SECONDS)  # ready
 
     @staticmethod
     def _drain(stream, tally):
@@ -330,9 +329,20 @@ class Isolated:
 
     def load(self):
         """Starts the worker and imports the functions; raises LoadError with the reason where it cannot."""
+        self.start()
+        self.finish()
+
+    def start(self):
+        """Starts the worker and asks it to import the functions, without waiting: two workers start at once."""
+        self._spawn()
+        with contextlib.suppress(OSError):  # a worker dead already: `finish` reads why
+            wire.send_request(self._requests, self.request)  # it waits in the pipe while the worker starts
+
+    def finish(self):
+        """Waits for the worker started by `start`: its own start (Python, NumPy), then the functions' import,
+        within `timeout`; raises LoadError with the reason where they cannot be imported."""
         try:
-            self._spawn()
-            wire.send_request(self._requests, self.request)
+            wire.receive_reply(self._replies, time.monotonic() + STARTUP_SECONDS)  # ready
             header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout)
         except ChannelError as exc:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None

@@ -126,9 +126,12 @@ class SampledProblem:
                 "side": "reference", "mode": self.mode, "specs": {k: v for k, v in self.specs.items() if k != "candidate"}})
             candidate = Isolated(timeout=self.timeout, roles={"side": "candidate", "mode": self.mode, "specs": self.specs})
             try:
+                # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
+                reference.start()
+                candidate.start()
                 for side, runner in (("candidate", candidate), ("reference", reference)):
                     try:
-                        runner.load()
+                        runner.finish()
                     except LoadError as exc:
                         raise LoadError(str(exc), exc.role or side) from None
             except Exception:
