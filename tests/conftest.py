@@ -1,8 +1,12 @@
 import os
 import shutil
 import tempfile
+import textwrap
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from gradcheck.isolation.loader import load
 
 # gradcheck's persistent compilation cache, for this session alone: the tests leave the user's own cache
 # alone, and the programs one test compiles serve the next (in this process, its workers and subprocesses).
@@ -21,3 +25,24 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("default")
+
+
+class UserModule:
+    """A user's module written into a test's folder: its path, and its functions by name (module("grad"))."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __call__(self, function):
+        return load(f"{self.path}:{function}")[0]
+
+
+@pytest.fixture
+def user_module(tmp_path):
+    """user_module(source, name="user"): writes the source, dedented, as name.py in the test's folder."""
+    def write(source, name="user"):
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        return UserModule(path)
+
+    return write

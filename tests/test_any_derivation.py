@@ -68,19 +68,13 @@ def test_each_layer_passes_and_its_mistake_is_named(name, expected):
             assert p["ok"], (parameter, p["diagnosis"])
 
 
-def test_a_layer_report_names_the_forward_arguments():
+def test_a_layer_report_names_the_forward_arguments(user_module):
     report = check_vjp(layer("layers", "affine_backward"), forward=layer("layers", "affine_forward"),
                        sample=layer("layers", "sample_affine"), cases=2)
     assert list(report["parameters"]) == ["x", "w", "b"]
     with pytest.raises(AssertionError, match="transposed"):
         assert_vjp_agree(layer("layer_mistakes", "affine_backward"), forward=layer("layers", "affine_forward"),
                          sample=layer("layers", "sample_affine"), cases=2)
-
-
-def write(tmp_path, source, name="user.py"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(source))
-    return path
 
 
 SAMPLE = '''
@@ -90,21 +84,16 @@ def sample(rng):
 '''
 
 
-def functions(path):
-    """name -> the function of that name in the user's file at `path`."""
-    return lambda name: load(f"{path}:{name}")[0]
-
-
-def checked(tmp_path, source, grad="grad", **options):
+def checked(user_module, source, grad="grad", **options):
     """The library on a user file of loss, grad and sample, every function called in this process."""
-    f = functions(write(tmp_path, "import numpy as np\n" + textwrap.dedent(source) + SAMPLE))
+    f = user_module("import numpy as np\n" + textwrap.dedent(source) + SAMPLE)
     return check_gradients(f(grad), loss=f("loss"), sample=f("sample"), cases=4, **options)
 
 
-def run(tmp_path, source, *extra, grad="grad", quiet=False):
+def run(user_module, source, *extra, grad="grad", quiet=False):
     """gradcheck's command line on a user file of loss, grad and sample: (exit status, JSON report)."""
-    path = write(tmp_path, "import numpy as np\n" + textwrap.dedent(source) + SAMPLE)
-    report = tmp_path / "report.json"
+    path = user_module("import numpy as np\n" + textwrap.dedent(source) + SAMPLE).path
+    report = path.parent / "report.json"
     status = main([f"{path}:{grad}", "--loss", f"{path}:loss", "--sample", f"{path}:sample", "--cases", "4",
                    "--json", str(report), *(["--quiet"] if quiet else []), *extra])
     return status, json.loads(report.read_text()) if report.exists() else None
@@ -155,8 +144,8 @@ IDIOMS = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", IDIOMS.values(), ids=IDIOMS.keys())
-def test_numpy_idioms_run_under_jax_numpy(source, tmp_path):
-    report = checked(tmp_path, source)
+def test_numpy_idioms_run_under_jax_numpy(source, user_module):
+    report = checked(user_module, source)
     assert report["ok"], text(report)
 
 
@@ -179,8 +168,8 @@ def test_numpy_idioms_run_under_jax_numpy(source, tmp_path):
             return X @ params["w"]
         ''', "the loss must return a scalar"),
 ])
-def test_code_that_cannot_run_under_jax_numpy_is_a_usage_error_at_its_line(source, words, tmp_path, capsys):
-    status, report = run(tmp_path, textwrap.dedent(source) + "\ndef grad(params, X, y):\n    return {'w': params['w']}\n")
+def test_code_that_cannot_run_under_jax_numpy_is_a_usage_error_at_its_line(source, words, user_module, capsys):
+    status, report = run(user_module, textwrap.dedent(source) + "\ndef grad(params, X, y):\n    return {'w': params['w']}\n")
     err = capsys.readouterr().err
     assert status == 2 and words in err and "Traceback" not in err and err.count("\n") == 1, err
     assert words in report["load_error"]
@@ -198,14 +187,14 @@ SAMPLERS = {
 }
 
 
-def sampler_file(tmp_path, sample):
-    return write(tmp_path, "import numpy as np\ndef loss(params, *data):\n    return np.sum(params['w'] ** 2)\n"
+def sampler_file(user_module, sample):
+    return user_module("import numpy as np\ndef loss(params, *data):\n    return np.sum(params['w'] ** 2)\n"
                  "def grad(params, *data):\n    return {'w': 2 * params['w']}\n" + sample)
 
 
 @pytest.mark.parametrize("sample, words", SAMPLERS.values(), ids=SAMPLERS.keys())
-def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, tmp_path):
-    f = functions(sampler_file(tmp_path, sample))
+def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, user_module):
+    f = sampler_file(user_module, sample)
     with pytest.raises(UsageError, match=re.escape(words)) as raised:
         check_gradients(f("grad"), loss=f("loss"), sample=f("sample"), cases=2)
     assert str(raised.value).endswith("in case 0")
@@ -217,8 +206,8 @@ def test_a_sampler_that_returns_the_wrong_thing_is_a_usage_error(sample, words, 
     # Only a value that must cross to the candidate's process has to be one gradcheck can pass.
     ("def sample(rng):\n    return {'w': np.ones(2)}, (object(),)\n", "data[0] is an object, which gradcheck cannot pass"),
 ], ids=["a list", "an object"])
-def test_a_sampler_that_returns_the_wrong_thing_is_exit_2_in_one_line(sample, words, tmp_path, capsys):
-    path = sampler_file(tmp_path, sample)
+def test_a_sampler_that_returns_the_wrong_thing_is_exit_2_in_one_line(sample, words, user_module, capsys):
+    path = sampler_file(user_module, sample).path
     status = main([f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample", "--cases", "2"])
     err = capsys.readouterr().err
     assert status == 2 and words in err and "in case 0" in err and err.count("\n") == 1, err
@@ -235,8 +224,8 @@ PRECISION = '''
     '''
 
 
-def test_the_loss_mode_reference_multiplies_matrices_in_full_precision(tmp_path):
-    report = checked(tmp_path, textwrap.dedent(PRECISION) + textwrap.dedent('''
+def test_the_loss_mode_reference_multiplies_matrices_in_full_precision(user_module):
+    report = checked(user_module, textwrap.dedent(PRECISION) + textwrap.dedent('''
         def loss(params, X, y):
             return scale() * np.sum((X @ params["w"]) ** 2)
         def grad(params, X, y):
@@ -246,8 +235,8 @@ def test_the_loss_mode_reference_multiplies_matrices_in_full_precision(tmp_path)
 
 
 @pytest.mark.slow
-def test_the_layer_mode_reference_multiplies_matrices_in_full_precision(tmp_path):
-    path = write(tmp_path, "import numpy as np\n" + textwrap.dedent(PRECISION) + '''
+def test_the_layer_mode_reference_multiplies_matrices_in_full_precision(user_module):
+    path = user_module("import numpy as np\n" + textwrap.dedent(PRECISION) + '''
 def forward(x, w):
     return scale() * (x @ w), (x, w)
 def backward(dout, cache):
@@ -255,16 +244,16 @@ def backward(dout, cache):
     return dout @ w.T, x.T @ dout
 def sample(rng):
     return (rng.standard_normal((3, 4)), rng.standard_normal((4, 2)))
-''')
+''').path
     assert main([f"{path}:backward", "--forward", f"{path}:forward", "--sample", f"{path}:sample", "--cases", "3",
                  "--quiet"]) == 0
 
 
 @pytest.mark.slow
-def test_a_reference_that_is_not_finite_is_no_verdict_and_never_a_pass(tmp_path):
+def test_a_reference_that_is_not_finite_is_no_verdict_and_never_a_pass(user_module):
     # Under jax.numpy only (see PRECISION), and in the cases with an even N: sqrt(w − w) leaves the loss as it
     # is but makes its gradient 0 · ∞ = nan, as a faulty reference or machine would.
-    status, report = run(tmp_path, '''
+    status, report = run(user_module, '''
         def loss(params, X, y):
             traced = __name__.startswith("gradcheck_jax_numpy")
             fault = np.sum(np.sqrt(params["w"] - params["w"])) if traced and X.shape[0] % 2 == 0 else 0.0
@@ -281,8 +270,8 @@ def test_a_reference_that_is_not_finite_is_no_verdict_and_never_a_pass(tmp_path)
 
 
 @pytest.mark.slow
-def test_a_candidate_that_crashes_in_loss_mode_is_wrong(tmp_path):
-    status, report = run(tmp_path, '''
+def test_a_candidate_that_crashes_in_loss_mode_is_wrong(user_module):
+    status, report = run(user_module, '''
         import os
         def loss(params, X, y):
             return np.sum(params["w"] ** 2)
@@ -292,8 +281,8 @@ def test_a_candidate_that_crashes_in_loss_mode_is_wrong(tmp_path):
     assert status == 1 and report["failures"][0]["kind"] == "crashed"
 
 
-def test_wrong_keys(tmp_path):
-    report = checked(tmp_path, '''
+def test_wrong_keys(user_module):
+    report = checked(user_module, '''
         def loss(params, X, y):
             return np.sum(params["w"] ** 2)
         def grad(params, X, y):
@@ -303,9 +292,9 @@ def test_wrong_keys(tmp_path):
     assert report["extra_keys"] == ["W"]
 
 
-def test_an_entry_at_a_kink_is_not_held_against_the_candidate(tmp_path):
+def test_an_entry_at_a_kink_is_not_held_against_the_candidate(user_module):
     """np.maximum(0, w) at w = 0 exactly: autodiff takes 1/2 there, the derivation 0; neither is wrong."""
-    path = write(tmp_path, '''
+    f = user_module('''
         import numpy as np
         def loss(params):
             return np.sum(np.maximum(0, params["w"]))
@@ -316,14 +305,13 @@ def test_an_entry_at_a_kink_is_not_held_against_the_candidate(tmp_path):
             w[0] = 0.0  # on the kink
             return {"w": w}, ()
         ''')
-    f = functions(path)
     report = check_gradients(f("grad"), loss=f("loss"), sample=f("sample"), cases=3)
     assert report["ok"] and report["witness"]["cases_at_kinks"] == 3 and report["witness"]["entries_at_kinks"] == 3
     assert all(c["parameters"]["w"]["excused"] == 1 for c in report["cases"])
 
 
-def test_same_shapes_in_every_case_are_warned_of(tmp_path):
-    path = write(tmp_path, '''
+def test_same_shapes_in_every_case_are_warned_of(user_module):
+    f = user_module('''
         import numpy as np
         def loss(params, X):
             return np.sum((X @ params["W"]) ** 2)
@@ -332,30 +320,29 @@ def test_same_shapes_in_every_case_are_warned_of(tmp_path):
         def sample(rng):
             return {"W": rng.standard_normal((3, 3))}, (rng.standard_normal((4, 3)),)
         ''')
-    f = functions(path)
     report = check_gradients(f("grad"), loss=f("loss"), sample=f("sample"), cases=3)
     assert report["ok"]
     assert any("every case has the same shapes" in w for w in report["warnings"])
     assert any("W square in every case" in w for w in report["warnings"])
 
 
-def test_a_loss_written_in_jax_may_be_the_reference(tmp_path):
-    write(tmp_path, '''
+def test_a_loss_written_in_jax_may_be_the_reference(user_module):
+    jax_model = user_module('''
         import jax.numpy as jnp
         def jax_loss(params, X, y):
             return jnp.sum(jnp.tanh(X @ params["w"]))
-        ''', "jax_model.py")
-    report = checked(tmp_path, '''
+        ''', "jax_model")
+    report = checked(user_module, '''
         def loss(params, X, y):
             return np.sum(np.tanh(X @ params["w"]))
         def grad(params, X, y):
             return {"w": X.T @ (1 - np.tanh(X @ params["w"]) ** 2)}
-        ''', reference=f"{tmp_path / 'jax_model.py'}:jax_loss")
+        ''', reference=f"{jax_model.path}:jax_loss")
     assert report["ok"] and "jax_model.py:jax_loss" in report["config"]["reference"]
 
 
-def test_float32_in_loss_mode(tmp_path):
-    report = checked(tmp_path, '''
+def test_float32_in_loss_mode(user_module):
+    report = checked(user_module, '''
         def loss(params, X, y):
             return np.mean(np.log1p(np.exp(-(2 * y - 1) * (X @ params["w"]))))
         def grad(params, X, y):

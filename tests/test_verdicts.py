@@ -7,20 +7,11 @@ runs under jax.numpy as NumPy runs it; a reference that cannot be trusted gives 
 
 import json
 import re
-import textwrap
 
 import pytest
 
 from gradcheck import UsageError, check_gradients, check_vjp, text
 from gradcheck.cli import main
-from gradcheck.isolation.loader import load
-
-
-def module(tmp_path, source, name="user"):
-    """The functions of a user's file written from `source`, by name."""
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(source))
-    return lambda function: load(f"{path}:{function}")[0]
 
 
 def loss_report(f, grad="grad", cases=4, **kwargs):
@@ -61,8 +52,8 @@ def sample(rng):
 '''
 
 
-def test_a_kink_in_one_parameter_excuses_nothing_elsewhere(tmp_path):
-    f = module(tmp_path, ELASTIC_NET)
+def test_a_kink_in_one_parameter_excuses_nothing_elsewhere(user_module):
+    f = user_module(ELASTIC_NET)
     right = loss_report(f)
     # np.sign(0) = 0 where jax.grad of |w| takes 1: both lie between the one-sided slopes, so w agrees there.
     assert right["ok"], text(right)
@@ -96,8 +87,8 @@ def sample(rng):
 '''
 
 
-def test_a_max_pool_with_ties_judges_every_entry_off_the_ties(tmp_path):
-    f = module(tmp_path, MAX_POOL)
+def test_a_max_pool_with_ties_judges_every_entry_off_the_ties(user_module):
+    f = user_module(MAX_POOL)
     right = layer_report(f)
     assert right["ok"] and right["witness"]["entries_at_kinks"] > 0, text(right)
     wrong = layer_report(f, "backward_zeros")
@@ -134,8 +125,8 @@ def sample(rng):
 
 
 @pytest.mark.slow
-def test_a_relu_net_with_exact_zeros_passes_and_its_missing_1_over_n_fails(tmp_path):
-    f = module(tmp_path, RELU_NET)
+def test_a_relu_net_with_exact_zeros_passes_and_its_missing_1_over_n_fails(user_module):
+    f = user_module(RELU_NET)
     right = loss_report(f, cases=5, seed=3)
     assert right["ok"], text(right)
     assert right["parameters"]["b1"]["entries_at_kinks"] > 0  # np.maximum's 1/2 at 0 against the mask's 0
@@ -144,8 +135,8 @@ def test_a_relu_net_with_exact_zeros_passes_and_its_missing_1_over_n_fails(tmp_p
 
 
 @pytest.mark.slow
-def test_a_parameter_with_every_entry_on_a_kink_is_no_verdict(tmp_path):
-    f = module(tmp_path, '''
+def test_a_parameter_with_every_entry_on_a_kink_is_no_verdict(user_module):
+    f = user_module('''
         import numpy as np
         def loss(params):
             return np.sum(np.abs(params["w"]))
@@ -164,8 +155,8 @@ def test_a_parameter_with_every_entry_on_a_kink_is_no_verdict(tmp_path):
     assert loss_report(f, "grad_outside", cases=3)["verdict"] == "fail"  # 3 is no slope of |w| at 0
 
 
-def test_the_page_of_a_wrong_backward_on_ties_is_not_green(tmp_path):
-    f = module(tmp_path, MAX_POOL)
+def test_the_page_of_a_wrong_backward_on_ties_is_not_green(user_module):
+    f = user_module(MAX_POOL)
     wrong = layer_report(f, "backward_zeros")
     page = wrong._repr_html_()
     assert ">FAIL<" in page and ">OK<" not in page
@@ -175,9 +166,8 @@ def test_the_page_of_a_wrong_backward_on_ties_is_not_green(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_sample_whose_keys_change_between_cases_is_a_usage_error(tmp_path, capsys):
-    path = tmp_path / "user.py"
-    path.write_text(textwrap.dedent('''
+def test_a_sample_whose_keys_change_between_cases_is_a_usage_error(tmp_path, capsys, user_module):
+    path = user_module('''
         import numpy as np
         def loss(params, X):
             return np.sum(X @ params["w"]) + (3 * params["b"] if "b" in params else 0.0)
@@ -191,7 +181,7 @@ def test_a_sample_whose_keys_change_between_cases_is_a_usage_error(tmp_path, cap
             if rng.random() < 0.5:
                 params["b"] = np.array(1.0)
             return params, (rng.standard_normal((4, 3)),)
-        '''))
+        ''').path
     status, report = command(tmp_path, f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample",
                              "--cases", "8")
     err = capsys.readouterr().err
@@ -230,8 +220,8 @@ def sample(rng):
 
 
 @pytest.mark.slow
-def test_module_level_constants_are_float64_in_both_modes(tmp_path):
-    f = module(tmp_path, GELU)
+def test_module_level_constants_are_float64_in_both_modes(user_module):
+    f = user_module(GELU)
     for report in (check_vjp(f("backward"), forward=f("forward"), sample=f("sample_layer"), cases=3),
                    loss_report(f, cases=3)):
         assert report["ok"], text(report)
@@ -266,8 +256,8 @@ def sample(rng):
 
 
 @pytest.mark.slow
-def test_a_buffered_update_keeps_numpys_semantics(tmp_path):
-    f = module(tmp_path, BUFFERED)
+def test_a_buffered_update_keeps_numpys_semantics(user_module):
+    f = user_module(BUFFERED)
     right = loss_report(f)
     assert right["ok"] and right["witness"]["ok"], text(right)
     wrong = loss_report(f, "grad_accumulating")
@@ -295,8 +285,8 @@ def sample(rng):
 '''
 
 
-def test_python_ints_given_to_a_forward_stay_static(tmp_path):
-    f = module(tmp_path, STRIDED)
+def test_python_ints_given_to_a_forward_stay_static(user_module):
+    f = user_module(STRIDED)
     right = layer_report(f)
     assert right["ok"] and list(right["parameters"]) == ["x", "w"], text(right)
     wrong = layer_report(f, "backward_wrong")
@@ -304,9 +294,8 @@ def test_python_ints_given_to_a_forward_stay_static(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_timeout_bounds_only_the_candidates_own_calls(tmp_path):
-    path = tmp_path / "user.py"
-    path.write_text(textwrap.dedent('''
+def test_the_timeout_bounds_only_the_candidates_own_calls(tmp_path, user_module):
+    path = user_module('''
         import numpy as np
         def loss(params, X):
             total = 0.0
@@ -318,21 +307,21 @@ def test_the_timeout_bounds_only_the_candidates_own_calls(tmp_path):
         def sample(rng):
             D = int(rng.integers(2, 6))
             return {"w": rng.standard_normal(D)}, (rng.standard_normal((3, D)),)
-        '''))
+        ''').path
     status, report = command(tmp_path, f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample",
                              "--cases", "2", "--timeout", "1")
     assert status == 0 and report["ok"]
     assert report["config"]["reference compile s"] + report["config"]["reference run s"] > 1
 
 
-def test_helpers_imported_from_a_sibling_module_are_rewritten_too(tmp_path):
-    (tmp_path / "helpers.py").write_text(textwrap.dedent('''
+def test_helpers_imported_from_a_sibling_module_are_rewritten_too(user_module):
+    user_module('''
         import numpy as np
         def logsumexp(s):
             m = s.max(axis=1, keepdims=True)
             return (m + np.log(np.exp(s - m).sum(axis=1, keepdims=True)))[:, 0]
-        '''))
-    f = module(tmp_path, '''
+        ''', "helpers")
+    f = user_module('''
         import numpy as np
         from helpers import logsumexp
         def loss(params, X, y):
@@ -360,8 +349,8 @@ def test_helpers_imported_from_a_sibling_module_are_rewritten_too(tmp_path):
     ('math.exp(params["b"])', "the math module works on Python numbers"),
     ('float(params["b"]) ** 2', "float() or int() of an array value"),
 ])
-def test_python_number_conversions_are_named_for_what_they_are(expression, words, tmp_path):
-    f = module(tmp_path, f'''
+def test_python_number_conversions_are_named_for_what_they_are(expression, words, user_module):
+    f = user_module(f'''
         import math
         import numpy as np
         def loss(params, X):
@@ -392,8 +381,8 @@ def sample(rng):
 '''
 
 
-def test_additive_constants_transposes_and_penalties_are_named_in_general_terms(tmp_path):
-    f = module(tmp_path, WORDS)
+def test_additive_constants_transposes_and_penalties_are_named_in_general_terms(user_module):
+    f = user_module(WORDS)
     assert loss_report(f)["ok"]
     report = loss_report(f, "grad_slips")
     W, c, b = (report["parameters"][k]["diagnosis"] for k in "Wcb")
@@ -402,8 +391,8 @@ def test_additive_constants_transposes_and_penalties_are_named_in_general_terms(
     assert "a multiple of b itself" in b and "K" not in b.replace("Kink", ""), b
 
 
-def test_a_sample_that_does_not_fit_the_loss_is_the_losss_own_error(tmp_path):
-    f = module(tmp_path, '''
+def test_a_sample_that_does_not_fit_the_loss_is_the_losss_own_error(user_module):
+    f = user_module('''
         import numpy as np
         def loss(params, X):
             return np.sum(X @ params["w"])
@@ -417,8 +406,8 @@ def test_a_sample_that_does_not_fit_the_loss_is_the_losss_own_error(tmp_path):
     assert "user.py:4" in str(raised.value) and "jax.numpy" not in str(raised.value)
 
 
-def test_a_float32_sample_is_checked_in_float32(tmp_path):
-    f = module(tmp_path, '''
+def test_a_float32_sample_is_checked_in_float32(user_module):
+    f = user_module('''
         import numpy as np
         def loss(params, X):
             return np.sum(np.tanh(X @ params["w"]))
@@ -455,9 +444,8 @@ def sample(rng):
 
 
 @pytest.mark.slow
-def test_a_reference_that_fails_its_own_witness_is_no_verdict(tmp_path):
-    path = tmp_path / "user.py"
-    path.write_text(UNTRUSTED)
+def test_a_reference_that_fails_its_own_witness_is_no_verdict(tmp_path, user_module):
+    path = user_module(UNTRUSTED).path
     status, report = command(tmp_path, f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample",
                              "--cases", "3")
     assert status == 3 and report["verdict"] == "no verdict" and not report["ok"]

@@ -14,11 +14,12 @@ import time
 import numpy as np
 
 from ..errors import SetupError
+from ..isolation.process import what
 from ..isolation.values import Tree
 from .sampled import SampledProblem, kind, receive
 from .user_code import (Compiled, UserSide, argument_names, as_float64, check_floats, floats, input_name, jax_value,
                         not_traceable, numpy_first, reference_config, resolve, traced, under_jax_numpy,
-                        untraceable_errors, what)
+                        untraceable_errors)
 
 
 def output(result):

@@ -10,11 +10,12 @@ import time
 import numpy as np
 
 from ..errors import SetupError
+from ..isolation.process import what
 from ..isolation.values import Tree
 from .sampled import SampledProblem, kind, receive
 from .user_code import (Compiled, UserSide, as_float64, check_finite, check_floats, floats, jax_value,
                         not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
-                        under_jax_numpy, untraceable_errors, what)
+                        under_jax_numpy, untraceable_errors)
 
 ALTERNATIVE = "; or pass a loss written in JAX with --reference"
 

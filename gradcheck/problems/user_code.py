@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import LoadError, NotTraceable, SetupError, UserCodeError
 from ..isolation import jaxnumpy
 from ..isolation.loader import load, split
+from ..isolation.process import user_line
 from ..isolation.values import Tree
 from ..pipeline.witness import Witness
 
@@ -57,8 +58,6 @@ def traced(value):
 def numpy_first(function, args, returns_scalar):
     """The user's function run as it is, with NumPy, before anything is traced: its own errors (a sample that
     does not fit the loss) are said as its own, not as jax.numpy's."""
-    from ..isolation.process import user_line
-
     try:
         result = function(*copy.deepcopy(args))
     except Exception as exc:
@@ -162,12 +161,6 @@ def under_jax_numpy(spec, function, alternative):
 
 
 # ---- what a sample must be ----
-
-
-def what(value):
-    from ..isolation.process import what as words
-
-    return words(value)
 
 
 def _cast(value, dtype):
