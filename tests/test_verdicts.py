@@ -38,12 +38,15 @@ def loss(params, X, y):
     t = 2 * y - 1
     margin = t * (X @ params["w"] + params["b"])
     return np.mean(np.log1p(np.exp(-margin))) + L1 * np.sum(np.abs(params["w"])) + L2 * np.sum(params["w"] ** 2)
+def subgradient(w):
+    # Any value in [-1, 1] is a subgradient of |w| at 0; 1/2 is none of those autodiff could take (-1, 0, 1).
+    return np.where(w == 0, 0.5, np.sign(w))
 def grad(params, X, y):
     t = 2 * y - 1
     s = -t / (1 + np.exp(t * (X @ params["w"] + params["b"]))) / len(y)
-    return {"w": X.T @ s + L1 * np.sign(params["w"]) + 2 * L2 * params["w"], "b": np.sum(s)}
+    return {"w": X.T @ s + L1 * subgradient(params["w"]) + 2 * L2 * params["w"], "b": np.sum(s)}
 def grad_without_data(params, X, y):
-    return {"w": L1 * np.sign(params["w"]) + 2 * L2 * params["w"], "b": np.zeros(())}
+    return {"w": L1 * subgradient(params["w"]) + 2 * L2 * params["w"], "b": np.zeros(())}
 def sample(rng):
     N, D = int(rng.integers(5, 12)), int(rng.integers(2, 6))
     w = rng.standard_normal(D)
@@ -55,7 +58,7 @@ def sample(rng):
 def test_a_kink_in_one_parameter_excuses_nothing_elsewhere(user_module):
     f = user_module(ELASTIC_NET)
     right = loss_report(f)
-    # np.sign(0) = 0 where jax.grad of |w| takes 1: both lie between the one-sided slopes, so w agrees there.
+    # The candidate's 1/2 at w = 0 is not autodiff's choice there: both lie between the one-sided slopes.
     assert right["ok"], text(right)
     assert right["parameters"]["w"]["entries_at_kinks"] > 0 and "kink" in right["parameters"]["w"]["diagnosis"]
     wrong = loss_report(f, "grad_without_data")
@@ -296,14 +299,14 @@ def test_python_ints_given_to_a_forward_stay_static(user_module):
 @pytest.mark.slow
 def test_the_timeout_bounds_only_the_candidates_own_calls(tmp_path, user_module):
     path = user_module('''
+        import time
         import numpy as np
         def loss(params, X):
-            total = 0.0
-            for i in range(200):  # a naive loop: tracing it takes JAX far longer than the candidate takes
-                total = total + np.sum(np.sin(X * params["w"] + i))
-            return total
+            if __name__.startswith("gradcheck_jax_numpy"):
+                time.sleep(1.5)  # the reference's tracing, as slow as a naive loop's on any machine
+            return np.sum(np.sin(X @ params["w"]))
         def grad(params, X):
-            return {"w": sum(np.sum(X * np.cos(X * params["w"] + i), axis=0) for i in range(200))}
+            return {"w": X.T @ np.cos(X @ params["w"])}
         def sample(rng):
             D = int(rng.integers(2, 6))
             return {"w": rng.standard_normal(D)}, (rng.standard_normal((3, D)),)
@@ -311,7 +314,7 @@ def test_the_timeout_bounds_only_the_candidates_own_calls(tmp_path, user_module)
     status, report = command(tmp_path, f"{path}:grad", "--loss", f"{path}:loss", "--sample", f"{path}:sample",
                              "--cases", "2", "--timeout", "1")
     assert status == 0 and report["ok"]
-    assert report["config"]["reference compile s"] + report["config"]["reference run s"] > 1
+    assert report["config"]["reference compile s"] + report["config"]["reference run s"] > 1.5  # past --timeout
 
 
 def test_helpers_imported_from_a_sibling_module_are_rewritten_too(user_module):
