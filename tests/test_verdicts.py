@@ -8,6 +8,7 @@ runs under jax.numpy as NumPy runs it; a reference that cannot be trusted gives 
 import json
 import re
 
+import numpy as np
 import pytest
 
 from gradcheck import UsageError, check_gradients, check_vjp, text
@@ -454,3 +455,47 @@ def test_a_reference_that_fails_its_own_witness_is_no_verdict(tmp_path, user_mod
     assert status == 3 and report["verdict"] == "no verdict" and not report["ok"]
     assert report["parameters"]["w"]["kind"] == "reference untrusted"
     assert "the candidate is wrong" not in text(report)
+
+
+# ---- right words for what is right (issue 17's verdicts) ----
+
+RELU_IN_PLACE = '''
+import numpy as np
+def forward(x):
+    return np.maximum(0, x), x
+def backward(dout, cache):
+    dx = dout  # CS231n's idiom: dout itself, changed in place
+    dx[cache <= 0] = 0
+    return dx
+def backward_changes_x(dout, cache):
+    cache[cache <= 0] = 0  # the forward's input, which its caller still owns
+    return dout * (cache > 0)
+def sample(rng):
+    return (rng.standard_normal((int(rng.integers(2, 6)), int(rng.integers(2, 6)))),)
+'''
+
+
+def test_a_backward_that_changes_its_own_dout_is_warned_of_not_failed(user_module):
+    f = user_module(RELU_IN_PLACE)
+    report = layer_report(f)
+    assert report["ok"] and not report["modified_inputs"], text(report)
+    assert any("changes its own dout in place (4 of 4 cases)" in w for w in report["warnings"])
+    wrong = layer_report(f, "backward_changes_x")
+    assert wrong["verdict"] == "fail" and wrong["modified_inputs"] == ["x"]
+
+
+def test_an_unshifted_softmax_gets_the_overflow_as_its_hint_not_the_chain_rule():
+    import manual_grad as mg
+
+    def unshifted(params, X, y, lam, activation):
+        a2 = mg.activations.TABLE[activation][0](X @ params["W1"] + params["b1"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(a2 @ params["W2"] + params["b2"])  # no max shift: inf at logits near 1000
+            delta3 = (e / e.sum(axis=1, keepdims=True) - np.eye(e.shape[1])[y]) / len(y)
+        delta2 = (delta3 @ params["W2"].T) * mg.activations.TABLE[activation][1](a2)
+        return {"W1": X.T @ delta2 + 2 * lam * params["W1"], "b1": delta2.sum(0),
+                "W2": a2.T @ delta3 + 2 * lam * params["W2"], "b2": delta3.sum(0)}
+
+    report = check_gradients(unshifted, cases=6, activations="tanh")
+    assert report["verdict"] == "fail" and "subtract each row's maximum" in report["hint"]
+    assert "every parameter is wrong" not in (report["hint"] or "")

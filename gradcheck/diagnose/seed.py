@@ -16,6 +16,9 @@ from . import slips
 from .laws import Diagnosis, Model, close, fitted_law, matches, only_when, scaled
 
 _SHAPES = re.compile(r"shapes? ((?:\(\d+,\s*\d+\)\s*)+)")
+# Said once, as the hint, where parameters fail only with large logits: the cause, rather than the chain rule.
+OVERFLOW = ("the softmax overflows where the logits are large (near 1000 in float64, 100 in float32): subtract each "
+            "row's maximum from the logits before exp, which leaves the softmax as it is")
 # φ' of each activation, written through a = φ(z) where it helps.
 PRIME = {"sigmoid": "{a} (1 − {a})", "tanh": "1 − {a}²", "relu": "1 where {z} > 0, else 0",
          "leaky_relu": "1 where {z} >= 0, else 0.01", "softplus": "1 − e^−{a}, the sigmoid of {z}"}
@@ -85,7 +88,7 @@ class SeedModel(Model):
         if all(f.case.large_logits for f in failing):
             return Diagnosis(f"not finite where the reference is, only in cases with large logits: {where}. exp(z3) "
                              "overflows there: subtract each row's maximum from z3 before exp (softmax is unchanged "
-                             "by the shift)", "overflow")
+                             "by the shift)", "overflow", OVERFLOW)
         return None
 
     def value_words(self, name, failing, results, dtype, kind, candidate_of):
@@ -128,7 +131,8 @@ class SeedModel(Model):
             return Diagnosis(f"wrong only with {where}: check its derivative φ'({z}) ("
                              + "; ".join(f"{act}: {PRIME[act].format(a=a, z=z)}" for act in bad) + ")", "activation")
         if only_when(failing, results, ok, lambda r: r.case.large_logits) == [True]:
-            return Diagnosis("wrong only with large logits: look at how the softmax is computed", "large logits")
+            return Diagnosis("wrong only with large logits: look at how the softmax is computed", "large logits",
+                             OVERFLOW)
         bad = only_when(failing, results, ok, lambda r: r.case.lam > 0)
         if bad:
             return Diagnosis("wrong only when λ > 0: look at the regularisation term" if bad == [True]

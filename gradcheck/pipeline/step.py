@@ -3,7 +3,7 @@ candidate's arrays are compared with the reference's, the witness checks the ref
 problem allows it, entries on a kink are excused one by one.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class CaseResult:
     arrays: dict
     taylor: dict | None = None  # name -> {"candidate": slope, "reference": slope}, where the problem measures it
     timing: dict | None = None
+    changed_own: list = field(default_factory=list)  # arguments that are the candidate's own, changed in place
 
     def to_json(self):
         return {
@@ -57,6 +58,7 @@ class CaseResult:
             "failure": self.failure,
             "extra_keys": self.extra_keys,
             "modified_inputs": self.modified_inputs,
+            "changed_own": self.changed_own,
             "witness": {"ok": self.witness_ok, "error": self.witness_error},
             "parameters": {k: {f: v for f, v in vars(c).items() if f != "words" or v} for k, c in self.parameters.items()},
             "stages": {k: vars(v) for k, v in self.stages.items()},
@@ -121,11 +123,14 @@ def run_case(problem, case):
             parameters, excused = _at_kinks(parameters, candidate, prepared, probes, problem.kinks(prepared, probes))
 
     extra_keys = [] if outcome.failure else sorted(k for k in outcome.value if k not in prepared.reference)
-    modified = sorted(set(outcome.modified) | set(stage_outcome.modified if stage_outcome else ()))
+    changed = sorted(set(outcome.modified) | set(stage_outcome.modified if stage_outcome else ()))
+    # What the candidate was given to use up (a layer's dout) it may change; what its caller still owns, never.
+    modified = [name for name in changed if name not in problem.own_inputs]
     ok = outcome.failure is None and not extra_keys and not modified and all(c.ok for c in parameters.values())
     arrays = {**prepared.arrays, "candidate": candidate, "reference": prepared.reference, "excused": excused,
               "stages": {"candidate": arrays_of(stage_outcome, stages), "reference": prepared.stages}
               if prepared.stages is not None else {}}
     return CaseResult(prepared.case, prepared.dtype, ok, outcome.failure, parameters, extra_keys, modified,
                       outcome.types, witness_ok, witness_error, stages,
-                      stage_outcome.failure if stage_outcome else None, arrays, taylor, prepared.timing)
+                      stage_outcome.failure if stage_outcome else None, arrays, taylor, prepared.timing,
+                      [name for name in changed if name in problem.own_inputs])

@@ -5,6 +5,7 @@ A problem is any object with these (see seed.py, loss.py, layer.py; loss and lay
     mode                     "seed", "loss" or "layer"
     model                    what diagnoses may know of its cases (gradcheck.diagnose.Model)
     excuses_kinks, taylor    whether entries on a kink may be excused, and the Taylor test measured
+    own_inputs               the arguments the candidate may change in place (a layer's dout)
     timeout                  seconds one call of the candidate may take
     open(), close()          load the functions (LoadError, its role naming the side); end the workers
     candidate, output        the candidate's runner (isolation.process), and what it printed

@@ -154,6 +154,7 @@ def candidate_roles(specs):
 
 class LayerProblem(SampledProblem):
     mode, function = "layer", "forward"
+    own_inputs = ("dout",)  # the backward's to use up: a chain of layers hands each its own
     reference_roles, candidate_roles = staticmethod(reference_roles), staticmethod(candidate_roles)
 
     def floats(self, value):

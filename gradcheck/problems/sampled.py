@@ -102,6 +102,7 @@ class SampledProblem:
 
     excuses_kinks, taylor = True, True
     model = Model()
+    own_inputs = ()  # arguments the candidate may change in place (problems.layer: its dout)
 
     def __init__(self, specs, *, dtype=None, timeout, cache=None):
         self.specs = {k: v for k, v in specs.items() if v is not None}
@@ -217,6 +218,12 @@ class SampledProblem:
                    all(dict(r.case.shapes)[name][0] == dict(r.case.shapes)[name][1] for r in results)]
         if squares:
             warnings.append(f"{', '.join(squares)} square in every case: a transpose of it cannot be told apart")
+        changed = sorted({name for r in results for name in r.changed_own})
+        if changed:
+            cases = sum(bool(r.changed_own) for r in results)
+            warnings.append(f"the candidate changes its own {' and '.join(changed)} in place ({cases} of {len(results)} "
+                            "cases): harmless in a chain of layers, wrong where one is shared by two branches (a "
+                            "residual connection); copy it first (dx = dout.copy())")
         return warnings
 
     def witness_summary(self, results):

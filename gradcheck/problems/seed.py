@@ -76,6 +76,7 @@ class SeedProblem:
 
     mode = "seed"
     excuses_kinks, taylor = False, False
+    own_inputs = ()  # every argument is the caller's: changing one in place fails
 
     def __init__(self, candidate, *, dtype=np.float64, activations, lams=None, depth=2, stages=None, timeout,
                  cache=None):
