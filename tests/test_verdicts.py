@@ -499,3 +499,28 @@ def test_an_unshifted_softmax_gets_the_overflow_as_its_hint_not_the_chain_rule()
     report = check_gradients(unshifted, cases=6, activations="tanh")
     assert report["verdict"] == "fail" and "subtract each row's maximum" in report["hint"]
     assert "every parameter is wrong" not in (report["hint"] or "")
+
+
+DROPOUT = '''
+import numpy as np
+def forward(x, dropout_param):
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])  # np.random in a forward, as course assignments write it
+    mask = (np.random.rand(*x.shape) < dropout_param["p"]) / dropout_param["p"]
+    return x * mask, (dropout_param, mask)
+def backward(dout, cache):
+    return dout * cache[1]
+def backward_without_mask(dout, cache):
+    return dout
+def sample(rng):
+    return (rng.standard_normal((int(rng.integers(2, 6)), int(rng.integers(2, 6)))),
+            {"p": 0.5, "mode": "train", "seed": int(rng.integers(100))})
+'''
+
+
+def test_np_random_in_a_forward_is_numpys_own_on_both_sides(user_module):
+    """What does not depend on the differentiated values (np.random's mask) is computed by NumPy itself in the
+    reference too, so the candidate and the reference see the same mask."""
+    f = user_module(DROPOUT)
+    assert layer_report(f)["ok"]
+    assert layer_report(f, "backward_without_mask")["parameters"]["x"]["verdict"] == "wrong"

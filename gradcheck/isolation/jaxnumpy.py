@@ -2,11 +2,15 @@
 
 The module's source is executed once more, as a module of its own, with every
 `import numpy` (`import numpy as np`, `from numpy import exp`,
-`from numpy.linalg import norm`) answered by jax.numpy, so that its helper
-functions follow; so are the modules it imports from its own folder
-(`from helpers import logsumexp`), each rewritten the same way. Module-level
-code runs with float64 on, so that a constant such as `C = np.sqrt(2 / np.pi)`
-is the float64 NumPy makes of it. First, the in-place idioms jax.numpy cannot
+`from numpy.linalg import norm`) answered by a stand-in whose functions run as
+NumPy on NumPy's values and as jax.numpy where an argument is a JAX array
+(`_Either`): what does not depend on the differentiated values (a shape, an
+index array, np.random's mask, a module-level constant such as
+`C = np.sqrt(2 / np.pi)`) is NumPy's own and enters the trace as a constant.
+What jax.numpy lacks (np.random, np.lib) stays NumPy's, and says so when given
+a JAX array. The modules the file imports from its own folder
+(`from helpers import logsumexp`) are rewritten the same way; module-level code
+runs with float64 on. First, the in-place idioms jax.numpy cannot
 run are rewritten into their functional form, with NumPy's semantics:
 
     x[i] = v             ->  x = __set(x, i, v)          (in place still, for lists and dicts)
@@ -21,7 +25,6 @@ be traced, and runs eagerly where it cannot (Python `if` on an array value).
 
 import ast
 import builtins
-import contextlib
 import importlib.util
 import linecache
 import operator
@@ -48,14 +51,16 @@ def _may_repeat(index):
 
 def _set(array, index, value):
     """array[index] = value, as NumPy does it. A JAX array is replaced, not changed; where an integer array
-    names an entry twice, the last write wins, as in NumPy (JAX's own .at[].set leaves that order undefined)."""
-    if not hasattr(array, "at"):
-        array[index] = value  # a list, a dict, a NumPy array: as the original code does
+    names an entry twice, the last write wins, as in NumPy (JAX's own .at[].set leaves that order undefined).
+    A NumPy array that is given a traced value becomes a JAX array."""
+    if not hasattr(array, "at") and not (hasattr(array, "__array__") and _traced(value)):
+        array[index] = value  # a list, a dict, a NumPy array of NumPy values: as the original code does
         return array
-    if not _may_repeat(index):
-        return array.at[index].set(value)
     import jax.numpy as jnp
 
+    array = jnp.asarray(array)
+    if not _may_repeat(index):
+        return array.at[index].set(value)
     targets = jnp.arange(array.size).reshape(array.shape)[index].ravel()  # the flat entry each write goes to
     writes = jnp.broadcast_to(jnp.asarray(value), array[index].shape).astype(array.dtype).ravel()
     order = jnp.arange(targets.size)
@@ -115,14 +120,73 @@ class _Functional(ast.NodeTransformer):
         return node
 
 
-def _stand_in():
-    """jax.numpy under the name numpy, with the few NumPy context managers it lacks as no-ops."""
+def _traced(value):
+    """Whether a value is, or holds, a JAX array (a traced value, or the data the reference passes in)."""
+    import jax
+
+    if isinstance(value, jax.Array):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_traced(v) for v in value)
+    if isinstance(value, dict):
+        return any(_traced(v) for v in value.values())
+    return False
+
+
+class _Either:
+    """A NumPy function or ufunc that runs as NumPy where none of its arguments is a JAX array, and as jax.numpy
+    where one is: what does not depend on the differentiated values (a shape, an index array, np.random's
+    mask, a constant) is computed by NumPy itself and enters the trace as a constant."""
+
+    def __init__(self, real, fake):
+        self.real, self.fake = real, fake
+
+    def __call__(self, *args, **kwargs):
+        return (self.fake if _traced(args) or _traced(kwargs) else self.real)(*args, **kwargs)
+
+    def __getattr__(self, name):  # a ufunc's .at, .reduce, .outer: jax.numpy's, whose .at takes inplace=False
+        return getattr(self.fake, name)
+
+
+class _NumPyOnly:
+    """What NumPy has and jax.numpy has not (np.random, np.lib): NumPy's own, on NumPy's values; given a JAX
+    array, it says so, under the name jax.numpy lacks, rather than turn the array into a NumPy one."""
+
+    def __init__(self, real, top):
+        self.real, self.top = real, top
+
+    def __call__(self, *args, **kwargs):
+        if _traced(args) or _traced(kwargs):
+            raise AttributeError(f"module 'jax.numpy' has no attribute {self.top!r}")
+        return self.real(*args, **kwargs)
+
+    def __getattr__(self, name):
+        inner = getattr(self.real, name)
+        return _NumPyOnly(inner, self.top) if callable(inner) or isinstance(inner, types.ModuleType) else inner
+
+
+def _stand_in(real=None, fake=None, name="numpy"):
+    """numpy for the user's code: each function NumPy's or jax.numpy's by its arguments (`_Either`); modules
+    jax.numpy lacks (np.random) NumPy's own; types and constants jax.numpy's."""
+    import numpy
     import jax.numpy as jnp
 
-    module = types.ModuleType("numpy")
-    module.__getattr__ = lambda name: getattr(jnp, name)
-    module.errstate = lambda *args, **kwargs: contextlib.nullcontext()
-    module.seterr = lambda *args, **kwargs: {}
+    real, fake = real or numpy, fake or jnp
+    module = types.ModuleType(name)
+
+    def attribute(attr):
+        mine, theirs = getattr(real, attr, None), getattr(fake, attr, None)
+        if isinstance(mine, types.ModuleType) and isinstance(theirs, types.ModuleType):
+            return _stand_in(mine, theirs, f"{name}.{attr}")
+        if theirs is None:
+            if mine is None:
+                raise AttributeError(f"module 'jax.numpy' has no attribute {attr!r}")
+            return _NumPyOnly(mine, attr) if callable(mine) or isinstance(mine, types.ModuleType) else mine
+        if mine is None or isinstance(mine, type) or not callable(mine) or not callable(theirs):
+            return theirs
+        return _Either(mine, theirs)
+
+    module.__getattr__ = attribute
     return module
 
 
@@ -209,7 +273,7 @@ def advice(exc, path, alternative=""):
         where = f" at {Path(frame.filename).name}:{frame.lineno} `{line}`"
     text, kind = str(exc).strip().splitlines()[0] if str(exc).strip() else "", type(exc).__name__
     converted = "arose with the `float` function" in str(exc) or "arose with the `int` function" in str(exc)
-    if "item assignment" in text or "immutable" in text:
+    if "item assignment" in text or "immutable" in text or "setting an array element with a sequence" in text:
         fix = "JAX arrays cannot be changed in place: write x = x.at[index].set(value) (or .add, .multiply)"
     elif kind == "AttributeError" and "jax.numpy" in text:
         fix = f"{text.split('attribute')[-1].strip()} is not in jax.numpy: write it with functions jax.numpy has"
