@@ -127,6 +127,17 @@ IDIOMS = {
             weights = 2 * t[y] * np.where(y == 0, 2.0, 1.0)
             return {"w": X.T @ weights}
         ''',
+    "range as an index, and an unused import from NumPy's internals": '''
+        from numpy._core.multiarray import normalize_axis_index
+        def loss(params, X, y):
+            s = np.stack([X @ params["w"], -(X @ params["w"])], axis=1)
+            s = s - s.max(axis=1, keepdims=True)
+            return -np.sum(s[range(len(y)), y] - np.log(np.exp(s).sum(axis=1)))
+        def grad(params, X, y):
+            z = X @ params["w"]
+            p = 1 / (1 + np.exp(-2 * z))  # the softmax of (z, -z) at class 0
+            return {"w": -(X.T @ (2 * ((y == 0) - p)))}
+        ''',
     "from numpy import, and Python if on a value": '''
         from numpy import exp
         def loss(params, X, y):
@@ -380,3 +391,34 @@ def test_plot_json_and_junit_in_the_layer_mode(tmp_path, capsys):
     cases = {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
     assert "transposed" in cases["parameters.w"].find("failure").get("message")
     assert json.loads(js.read_text())["config"]["mode"] == "layer"
+
+
+@pytest.mark.slow
+def test_a_course_package_imports_itself_as_python_from_its_root_would(tmp_path):
+    """cs231n/layers.py importing `from cs231n.optim import …` and `from .helpers import …`: run in the
+    workers (python -P), with the package's modules rewritten under jax.numpy too."""
+    package = tmp_path / "course_package"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "optim.py").write_text("def sgd(w, dw, config=None):\n    return w - 1e-2 * dw, config\n")
+    (package / "helpers.py").write_text("import numpy as np\ndef affine(x, w):\n    return np.dot(x, w)\n")
+    (package / "layers.py").write_text(textwrap.dedent('''
+        import numpy as np
+        from course_package.optim import sgd
+        from .helpers import affine
+        def forward(x, w):
+            return affine(x, w), (x, w)
+        def backward(dout, cache, factor=1.0):
+            x, w = cache
+            return dout @ w.T, factor * x.T @ dout
+        def backward_wrong(dout, cache):
+            return backward(dout, cache, factor=2.0)
+        def sample(rng):
+            N, D, M = (int(v) for v in rng.integers(2, 8, 3))
+            return rng.standard_normal((N, D)), rng.standard_normal((D, M))
+        '''))
+    layers = package / "layers.py"
+    right = check_vjp(f"{layers}:backward", forward=f"{layers}:forward", sample=f"{layers}:sample", cases=3)
+    assert right["ok"], text(right)
+    wrong = check_vjp(f"{layers}:backward_wrong", forward=f"{layers}:forward", sample=f"{layers}:sample", cases=3)
+    assert "off by a constant factor 2" in wrong["parameters"]["w"]["diagnosis"]

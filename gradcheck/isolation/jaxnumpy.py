@@ -32,11 +32,23 @@ import traceback
 import types
 from pathlib import Path
 
+_INDEX = "__gradcheck_index__"
 _SET = "__gradcheck_set__"
 _UPDATE = "__gradcheck_update__"
 _UPDATES = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Pow: "power"}
 _OPERATORS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "divide": operator.truediv,
               "power": operator.pow}
+
+
+def _index(index):
+    """An index as NumPy takes it, for JAX too: a range (`scores[range(N), y]`) becomes the array it stands for."""
+    if isinstance(index, range):
+        import numpy as np
+
+        return np.arange(index.start, index.stop, index.step)
+    if isinstance(index, tuple):
+        return tuple(_index(part) for part in index)
+    return index
 
 
 def _may_repeat(index):
@@ -53,6 +65,7 @@ def _set(array, index, value):
     """array[index] = value, as NumPy does it. A JAX array is replaced, not changed; where an integer array
     names an entry twice, the last write wins, as in NumPy (JAX's own .at[].set leaves that order undefined).
     A NumPy array that is given a traced value becomes a JAX array."""
+    index = _index(index)
     if not hasattr(array, "at") and not (hasattr(array, "__array__") and _traced(value)):
         array[index] = value  # a list, a dict, a NumPy array of NumPy values: as the original code does
         return array
@@ -72,7 +85,7 @@ def _set(array, index, value):
 def _update(array, index, op, value):
     """array[index] op= value, as NumPy does it: array[index] = array[index] op value (buffered: where an index
     repeats, the last write wins; np.add.at is the unbuffered form)."""
-    return _set(array, index, _OPERATORS[op](array[index], value))
+    return _set(array, index, _OPERATORS[op](array[_index(index)], value))
 
 
 def _index_expression(node):
@@ -86,7 +99,14 @@ def _index_expression(node):
 
 
 class _Functional(ast.NodeTransformer):
-    """Rewrites in-place writes into a name's items, and ufunc.at calls, into assignments."""
+    """Rewrites in-place writes into a name's items, and ufunc.at calls, into assignments; and passes every
+    index through `_index`."""
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.slice = ast.Call(ast.Name(_INDEX, ast.Load()), [_index_expression(node.slice)], [])
+        return node
 
     def visit_Assign(self, node):
         self.generic_visit(node)
@@ -207,7 +227,7 @@ class _Importer:
     def run(self, source, name, package):
         """A module of the file `source`, rewritten and executed."""
         module = types.ModuleType(f"gradcheck_jax_numpy_{name}")
-        module.__dict__.update({"__file__": str(source), "__package__": package, _SET: _set, _UPDATE: _update,
+        module.__dict__.update({"__file__": str(source), "__package__": package, _INDEX: _index, _SET: _set, _UPDATE: _update,
                                 "__builtins__": {**vars(builtins), "__import__": self}})
         if source.name == "__init__.py":
             module.__path__ = [str(source.parent)]
@@ -217,7 +237,8 @@ class _Importer:
         exec(compile(tree, str(source), "exec"), module.__dict__)
         return module
 
-    def _module(self, name):
+    def module(self, name):
+        """The rewritten module `name` of the user's folder, run once."""
         if name not in self.modules:
             source = self.source(name)
             package = name if source.name == "__init__.py" else name.rpartition(".")[0]
@@ -231,17 +252,18 @@ class _Importer:
         if level:
             name = importlib.util.resolve_name("." * level + name, (globals or {}).get("__package__") or "")
         if name == "numpy" or name.startswith("numpy."):
-            if fromlist and name != "numpy":
-                return getattr(self.stand_in, name.split(".", 1)[1])
-            return self.stand_in
+            module = self.stand_in
+            for part in name.split(".")[1:] if fromlist else ():  # from numpy._core.multiarray import …
+                module = getattr(module, part)
+            return module
         parts = name.split(".")
         if not self.source(parts[0]):
             return self.real(name, globals, locals, fromlist, level)
         for i in range(1, len(parts) + 1):
-            self._module(".".join(parts[:i]))
+            self.module(".".join(parts[:i]))
         for item in fromlist or ():
             if item != "*" and self.source(f"{name}.{item}"):
-                self._module(f"{name}.{item}")
+                self.module(f"{name}.{item}")
         return self.modules[name] if fromlist else self.modules[parts[0]]
 
 
@@ -249,9 +271,16 @@ def load(path, names):
     """{name: function} from the file at `path`, executed with jax.numpy for numpy and float64 on."""
     import jax
 
+    from .loader import package_root
+
     path = Path(path).resolve()
+    root, dotted = package_root(path)
     with jax.enable_x64(True):
-        module = _Importer(path.parent).run(path, path.stem, "")
+        importer = _Importer(root)
+        package = dotted.rpartition(".")[0]
+        if package:
+            importer.module(package)  # its package's __init__ first, as Python imports it
+        module = importer.run(path, dotted, package)
     return {name: getattr(module, name) for name in names}
 
 

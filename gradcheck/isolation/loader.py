@@ -27,8 +27,25 @@ def check_form(spec):
         raise LoadError(f"no such file: {where}")
 
 
+def package_root(path):
+    """(the folder `python` would be started from to import the file, the file's module name): for a file inside
+    packages (folders with __init__.py, as a course assignment's cs231n/layers.py), the folder above the
+    outermost and "cs231n.layers"; for a lone file, its own folder and its stem."""
+    path = Path(path).resolve()
+    root, parts = path.parent, [path.stem]
+    while (root / "__init__.py").is_file():
+        parts.insert(0, root.name)
+        root = root.parent
+    return root, ".".join(parts)
+
+
 def _import_file(where):
     path = Path(where).resolve()
+    root, dotted = package_root(path)
+    if "." in dotted:  # inside a package: imported as python would from its root, its own imports working too
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        return importlib.import_module(dotted)
     module_name = f"gradcheck_candidate_{path.stem}_{abs(hash(str(path)))}"
     if module_name in sys.modules:
         return sys.modules[module_name]
