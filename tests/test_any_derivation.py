@@ -138,6 +138,24 @@ IDIOMS = {
             p = 1 / (1 + np.exp(-2 * z))  # the softmax of (z, -z) at class 0
             return {"w": -(X.T @ (2 * ((y == 0) - p)))}
         ''',
+    "chained and tuple-target item assignment": '''
+        def loss(params, X, y):
+            t = np.zeros((len(y), 2))
+            for i in range(len(y)):
+                t[i][y[i]] = 1  # chained, as one-hot codes are written
+            out = np.zeros((len(y), 2))
+            out[:, 0], extra = X @ params["w"], 2.0  # a tuple target, as an RNN's h[:, t, :], cache = step(...)
+            return np.sum(t * out) * extra
+        def grad(params, X, y):
+            return {"w": 2.0 * X.T @ (y == 0).astype(float)}
+        ''',
+    "np.pad with NumPy's short pad widths": '''
+        def loss(params, X, y):
+            padded = np.pad(X * params["w"], ((0,), (1,)), "constant")  # ((0, 0), (1, 1))
+            return np.sum(padded ** 2)
+        def grad(params, X, y):
+            return {"w": 2 * np.sum(X ** 2 * params["w"], axis=0)}
+        ''',
     "from numpy import, and Python if on a value": '''
         from numpy import exp
         def loss(params, X, y):

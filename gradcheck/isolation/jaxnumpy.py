@@ -14,6 +14,8 @@ runs with float64 on. First, the in-place idioms jax.numpy cannot
 run are rewritten into their functional form, with NumPy's semantics:
 
     x[i] = v             ->  x = __set(x, i, v)          (in place still, for lists and dicts)
+    t[i][j] = v          ->  t = __set(t, i, __set(t[i], j, v))
+    h[:, k], c = step()  ->  values = tuple(step()); h = __set(h, (:, k), values[0]); c = values[1]
     x[i] += v  (-= *= /= **=)  ->  x = __set(x, i, x[i] + v)   NumPy's buffered update: where an index
                                                               repeats, the last write wins, as in NumPy
     np.add.at(x, i, v)   ->  x = np.add.at(x, i, v, inplace=False)   (and the other ufuncs' .at: unbuffered)
@@ -33,6 +35,7 @@ import types
 from pathlib import Path
 
 _INDEX = "__gradcheck_index__"
+_VALUES = "__gradcheck_values__"
 _SET = "__gradcheck_set__"
 _UPDATE = "__gradcheck_update__"
 _UPDATES = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Pow: "power"}
@@ -98,6 +101,31 @@ def _index_expression(node):
     return node
 
 
+def _rooted(target):
+    """Whether an assignment's target is an item of a name's item … of a name: x[i], t[i][j]."""
+    while isinstance(target, ast.Subscript):
+        target = target.value
+        if isinstance(target, ast.Name):
+            return True
+    return False
+
+
+def _loaded(node):
+    """The expression `node` reads, where the source wrote to it: t[i] of t[i][j] = v (its index passed through
+    `_index` already, as every index read is)."""
+    if isinstance(node, ast.Name):
+        return ast.Name(node.id, ast.Load())
+    return ast.Subscript(_loaded(node.value), node.slice, ast.Load())
+
+
+def _assignment(target, value):
+    """x[i] = v as x = set(x, i, v); t[i][j] = v as t = set(t, i, set(t[i], j, v)), from the innermost out."""
+    while isinstance(target, ast.Subscript):
+        value = ast.Call(ast.Name(_SET, ast.Load()), [_loaded(target.value), _index_expression(target.slice), value], [])
+        target = target.value
+    return ast.Assign([ast.Name(target.id, ast.Store())], value)
+
+
 class _Functional(ast.NodeTransformer):
     """Rewrites in-place writes into a name's items, and ufunc.at calls, into assignments; and passes every
     index through `_index`."""
@@ -110,12 +138,20 @@ class _Functional(ast.NodeTransformer):
 
     def visit_Assign(self, node):
         self.generic_visit(node)
-        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) \
-                and isinstance(node.targets[0].value, ast.Name):
-            target = node.targets[0]
-            call = ast.Call(ast.Name(_SET, ast.Load()), [
-                ast.Name(target.value.id, ast.Load()), _index_expression(target.slice), node.value], [])
-            return ast.copy_location(ast.Assign([ast.Name(target.value.id, ast.Store())], call), node)
+        if len(node.targets) != 1:
+            return node
+        target = node.targets[0]
+        if _rooted(target):
+            return ast.copy_location(_assignment(target, node.value), node)
+        if isinstance(target, ast.Tuple) and any(_rooted(t) for t in target.elts) \
+                and not any(isinstance(t, ast.Starred) for t in target.elts):
+            # h[:, t, :], cache = step(...): the value once, then each item to its place.
+            values = [ast.Assign([ast.Name(_VALUES, ast.Store())],
+                                 ast.Call(ast.Name("tuple", ast.Load()), [node.value], []))]
+            for i, part in enumerate(target.elts):
+                item = ast.Subscript(ast.Name(_VALUES, ast.Load()), ast.Constant(i), ast.Load())
+                values.append(_assignment(part, item) if _rooted(part) else ast.Assign([part], item))
+            return [ast.copy_location(statement, node) for statement in values]
         return node
 
     def visit_AugAssign(self, node):
@@ -185,6 +221,17 @@ class _NumPyOnly:
         return _NumPyOnly(inner, self.top) if callable(inner) or isinstance(inner, types.ModuleType) else inner
 
 
+def _numpy_pad(pad):
+    """jax.numpy's pad, taking NumPy's ((n,), (m,)) for ((n, n), (m, m)) as well (course code writes it so)."""
+    def padded(array, pad_width, *args, **kwargs):
+        if isinstance(pad_width, (tuple, list)) and pad_width and \
+                all(isinstance(w, (tuple, list)) and len(w) == 1 for w in pad_width):
+            pad_width = tuple((w[0], w[0]) for w in pad_width)
+        return pad(array, pad_width, *args, **kwargs)
+
+    return padded
+
+
 def _stand_in(real=None, fake=None, name="numpy"):
     """numpy for the user's code: each function NumPy's or jax.numpy's by its arguments (`_Either`); modules
     jax.numpy lacks (np.random) NumPy's own; types and constants jax.numpy's."""
@@ -204,7 +251,7 @@ def _stand_in(real=None, fake=None, name="numpy"):
             return _NumPyOnly(mine, attr) if callable(mine) or isinstance(mine, types.ModuleType) else mine
         if mine is None or isinstance(mine, type) or not callable(mine) or not callable(theirs):
             return theirs
-        return _Either(mine, theirs)
+        return _Either(mine, _numpy_pad(theirs) if (name, attr) == ("numpy", "pad") else theirs)
 
     module.__getattr__ = attribute
     return module
