@@ -3,7 +3,8 @@
     GradcheckError
     ├── UsageError (ValueError)         the command or call cannot run as given: exit 2
     │   ├── LoadError                   a function cannot be loaded (`role` says which)
-    │   │   └── MissingFunction         its module loaded, without that function
+    │   │   ├── MissingFunction         its module loaded, without that function
+    │   │   └── Misfit                  it loaded, with a signature the mode cannot call
     │   └── SetupError                  the user's sampler, loss or forward failed, or returned what cannot be used
     ├── CandidateFailure (AssertionError)   assert_gradients_agree: the candidate is wrong, or no verdict
     ├── UserCodeError                   raised inside a worker by the user's own code, with its line
@@ -34,6 +35,10 @@ class LoadError(UsageError):
 
 class MissingFunction(LoadError):
     """The module loaded, but has no such function."""
+
+
+class Misfit(LoadError):
+    """The function loaded, but its signature cannot take the arguments the mode calls it with."""
 
 
 class SetupError(UsageError):

@@ -29,7 +29,6 @@ EXPECTED = {
     "segfault": (1, "crashed", "killed by signal SIGSEGV (Segmentation fault) at tests/adversaries/segfault.py:7 in grad"),
     "hang": (1, "timed out", "did not return within 1 s (--timeout)"),
     "returns_tuple": (1, "returned", "returned a tuple of 4 items, not a dict"),
-    "wrong_signature": (1, "signature", "it is defined as grad(params, X, y) at tests/adversaries/wrong_signature.py:6"),
     # Writes into gradcheck's own channel: whatever comes there that is not a reply ends the process, so that no
     # later reply can be taken for another call's.
     "garbage_reply": (1, "broke the channel", "broke gradcheck's channel: its process wrote something other than a reply"),
@@ -66,6 +65,14 @@ def test_a_candidate_that_fails_to_return_is_wrong_and_reported(name, tmp_path, 
 def test_a_candidate_that_returns_the_wrong_kind_of_array_is_wrong(name, words, capsys):
     assert main([f"{ADVERSARIES}/{name}.py:grad", "--cases", "3"]) == 1
     assert words in capsys.readouterr().out
+
+
+def test_a_candidate_whose_signature_does_not_fit_the_mode_is_a_usage_error(capsys):
+    """A calling-convention mismatch is no wrong gradient: exit 2 before any case, naming where it belongs."""
+    assert main([f"{ADVERSARIES}/wrong_signature.py:grad", "--cases", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "grad(params, X, y) at " in err and "wrong_signature.py:6 cannot be called as (params, X, y, lam, activation)" in err
+    assert "--loss LOSS --sample SAMPLE" in err and err.count("\n") == 1
 
 
 def test_exit_at_import_cannot_be_loaded():

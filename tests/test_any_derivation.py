@@ -182,8 +182,8 @@ def test_numpy_idioms_run_under_jax_numpy(source, user_module):
 @pytest.mark.parametrize("source, words", [
     ('''
         def loss(params, X, y):
-            m = np.zeros((len(y), 2))
-            m[0][1] = params["w"][0]
+            m = np.zeros_like(X)
+            m.T[:, 0] = params["w"]  # a write through an attribute's view: no functional form is written for it
             return m.sum()
         ''', "cannot be changed in place: write x = x.at[index].set(value)"),
     ('''

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import values, wire
-from ..errors import ChannelError, Closed, LoadError, Timeout, Unportable
+from ..errors import ChannelError, Closed, LoadError, Misfit, Timeout, Unportable
 
 # After this many crashes or timeouts the candidate is not run again: the remaining cases are "not run".
 MAX_FATAL = 3
@@ -103,6 +103,17 @@ def _definition(function):
         return f"{text} at {_where_text(inspect.getsourcefile(function), inspect.getsourcelines(function)[1])}"
     except (TypeError, OSError):
         return text
+
+
+def misfit(function, names):
+    """None where function(*names) can be called, else one line: how it is defined and what it cannot take."""
+    try:
+        inspect.signature(function).bind(*names)
+    except TypeError as exc:
+        return f"{_definition(function)} cannot be called as ({', '.join(names)}): {exc}"
+    except ValueError:  # no signature to read (a builtin): the call will tell
+        pass
+    return None
 
 
 def what(value):
@@ -286,15 +297,17 @@ def kill_workers():
 class Isolated:
     """Runs the functions named by specs in a worker process, one call at a time, each within `timeout` seconds.
 
-    specs: role -> "file.py:function" or "module:function".
+    specs: role -> "file.py:function" or "module:function"; expects: role -> the argument names it is called
+    with, checked against its signature as it loads (a function that cannot take them is a LoadError).
     roles: instead of specs, {"side": "reference" or "candidate", "mode": "loss" or "layer", "specs": …}:
     the worker builds the roles of that mode's reference_roles or candidate_roles (gradcheck.problems).
     Calls may be submitted ahead: the worker works while gradcheck computes the reference.
     """
 
-    def __init__(self, specs=None, *, timeout, roles=None, env=None):
+    def __init__(self, specs=None, *, timeout, roles=None, env=None, expects=None):
         self.timeout, self.env = timeout, env
-        self.request = {"op": "roles", **roles} if roles else {"op": "load", "specs": dict(specs or {})}
+        self.request = {"op": "roles", **roles} if roles else \
+            {"op": "load", "specs": dict(specs or {}), "expects": dict(expects or {})}
         self.output = {"stdout": Tally(), "stderr": Tally()}
         self.names = []  # the forward's argument names, for a layer's reference
         self.fatal = 0
@@ -348,7 +361,7 @@ class Isolated:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
         if header.get("error"):
             self._kill()
-            raise LoadError(str(header["error"]), header.get("role"))
+            raise (Misfit if header.get("misfit") else LoadError)(str(header["error"]), header.get("role"))
         self.names = header.get("names", [])
 
     def _kill(self):

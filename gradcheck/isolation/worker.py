@@ -17,11 +17,11 @@ import time
 # The modes' modules are imported before the worker says it is ready: --timeout bounds the candidate's import,
 # not gradcheck's.
 from .. import cache
-from ..errors import LoadError
+from ..errors import LoadError, Misfit
 from ..problems import layer, loss
 from . import wire
 from .loader import load
-from .process import call, outcome_to_wire
+from .process import call, misfit, outcome_to_wire
 
 MODES = {"loss": loss, "layer": layer}
 
@@ -34,14 +34,18 @@ def _die_with_parent():
         pass
 
 
-def _load(specs):
-    """(role -> function, the header of the reply)."""
+def _load(specs, expects):
+    """(role -> function, the header of the reply); a function that cannot take the arguments `expects` names
+    for its role is a LoadError, said before any case runs."""
     functions = {}
     for role, spec in specs.items():
         try:
             functions[role] = load(spec)[0]
         except LoadError as exc:
             raise LoadError(str(exc), role) from None
+        problem = misfit(functions[role], expects.get(role, ()))
+        if problem and role in expects:
+            raise Misfit(problem, role)
     return functions, {}
 
 
@@ -74,10 +78,10 @@ def main(argv=None):
     while (request := wire.receive_request(requests)) is not None:
         if request["op"] in ("load", "roles"):
             try:
-                functions, header = _load(request["specs"]) if request["op"] == "load" \
+                functions, header = _load(request["specs"], request["expects"]) if request["op"] == "load" \
                     else _roles(request)
             except LoadError as exc:
-                header = {"error": str(exc), "role": exc.role}
+                header = {"error": str(exc), "role": exc.role, "misfit": isinstance(exc, Misfit)}
             wire.send_reply(replies, header)
         else:
             start = time.monotonic()

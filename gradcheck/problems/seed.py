@@ -16,12 +16,17 @@ from manual_grad.model import unchecked_loss
 from ..cache import enable as enable_cache
 from ..diagnose.seed import SeedModel
 from ..isolation.loader import split
-from ..isolation.process import InProcess, Isolated
+from ..errors import Misfit
+from ..isolation.process import InProcess, Isolated, misfit
 from ..pipeline.step import Prepared
 from ..pipeline.witness import Witness
 from .seed_cases import activations_arg, cases_to_cover, depth_arg, draw_cases, lams_arg, not_covered
 
 GRAD_ARGS = ("params", "X", "y", "lam", "activation")
+# Where a function that is not the seed model's gradient belongs.
+OTHER_MODES = ("; the seed model's mode calls grad(params, X, y, lam, activation): a gradient of a model of your own "
+               "is checked against its loss (--loss LOSS --sample SAMPLE), a layer's backward against its forward "
+               "(--forward FORWARD --sample SAMPLE)")
 STAGES_ARGS = ("params", "X", "y", "activation")
 # The witness checks the reference, whose code is the same in every case: in each of the first
 # WITNESS_ALL cases (kinks aside), and in one in WITNESS_EVERY after them.
@@ -54,9 +59,12 @@ def _runner(candidate, stages, timeout):
         elif stages:
             raise TypeError("stages must be True (the candidate module's stages) when the candidate is a spec; "
                             f"got {type(stages).__name__}")
-        runner = Isolated(specs, timeout=timeout)
+        runner = Isolated(specs, timeout=timeout, expects={"candidate": GRAD_ARGS, "stages": STAGES_ARGS})
         try:
             runner.load()
+        except Misfit as exc:
+            runner.close()
+            raise Misfit(f"{exc}{OTHER_MODES}", exc.role) from None
         except Exception:
             runner.close()
             raise
@@ -68,6 +76,10 @@ def _runner(candidate, stages, timeout):
         if not callable(stages):
             raise TypeError(f"stages must be a function stages(params, X, y, activation); got {type(stages).__name__}")
         functions["stages"] = stages
+    for role, names in (("candidate", GRAD_ARGS), ("stages", STAGES_ARGS)):
+        problem = misfit(functions[role], names) if role in functions else None
+        if problem:
+            raise Misfit(f"{problem}{OTHER_MODES}", role)
     return InProcess(functions)
 
 
