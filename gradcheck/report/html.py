@@ -16,7 +16,7 @@ from importlib import metadata
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import text as render
+from . import text
 
 _ENVIRONMENT = Environment(loader=PackageLoader("gradcheck.report", "templates"),
                            autoescape=select_autoescape(["j2"]), trim_blocks=False)
@@ -86,12 +86,12 @@ def render_page(report, *, figure=None, command, fragment=False):
                 f"{escape.escape(report['load_error'])}</p><pre>{escape.escape(command)}</pre></div>")
     case_columns, cases = _cases(report)
     return _ENVIRONMENT.get_template("report.html.j2").render(
-        report=report, heading=render.heading(report), command=command, notes=render.notes(report),
-        badge=render.VERDICTS[report["verdict"]], tone={"pass": "ok", "fail": "fail"}.get(report["verdict"], "none"),
+        report=report, heading=text.heading(report), command=command, notes=text.notes(report),
+        badge=text.VERDICTS[report["verdict"]], tone={"pass": "ok", "fail": "fail"}.get(report["verdict"], "none"),
         rows=[dict(zip(("name", "status", "failed", "error", "worst", "diagnosis"), row))
-              for row in render.parameter_rows(report)],
-        witness=render.witness_line(report), taylor=render.taylor_line(report), figure=figure,
+              for row in text.parameter_rows(report)],
+        witness=text.witness_line(report), taylor=text.taylor_line(report), figure=figure,
         figure_note=NO_MATPLOTLIB if importlib.util.find_spec("matplotlib") is None else
         "No heatmap: the candidate gave no arrays to compare.",
-        case_columns=case_columns, cases=cases, footer=f"{render.verdict_line(report)}. {_versions()}.",
+        case_columns=case_columns, cases=cases, footer=f"{text.verdict_line(report)}. {_versions()}.",
         uid=f"gradcheck-{next(_IDS)}", fragment=fragment)
