@@ -13,7 +13,7 @@ from ..errors import SetupError
 from ..isolation.process import what
 from ..isolation.values import Tree
 from .sampled import SampledProblem, kind, receive
-from .user_code import (Compiled, UserSide, as_float64, check_finite, check_floats, floats, jax_value,
+from .user_code import (Compiled, UserSide, as_float64, cast, check_finite, check_floats, floats, jax_value,
                         not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
                         under_jax_numpy, untraceable_errors)
 
@@ -52,7 +52,7 @@ class LossSide(UserSide):
                              "(return (params, (X, y)))")
         checked = check_floats({f"params[{k!r}]": v for k, v in params.items()}, dtype)
         params = {k: checked[f"params[{k!r}]"] for k in params}
-        data = tuple(d.astype(dtype) if floats(d) and dtype is not None else d for d in data)
+        data = tuple(cast(d, dtype) for d in data)
         for i, d in enumerate(data):
             if floats(d):
                 check_finite(f"data[{i}]", d)

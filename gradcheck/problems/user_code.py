@@ -163,7 +163,8 @@ def under_jax_numpy(spec, function, alternative):
 # ---- what a sample must be ----
 
 
-def _cast(value, dtype):
+def cast(value, dtype):
+    """A float array in `dtype` where one is given; anything else as it is."""
     return value.astype(dtype) if floats(value) and dtype is not None else value
 
 
@@ -184,7 +185,7 @@ def check_floats(named, dtype):
     for name, x in named.items():
         check_finite(name, x)
         _check_dtype(name, x, dtype)
-    return {name: _cast(x, dtype) for name, x in named.items()}
+    return {name: cast(x, dtype) for name, x in named.items()}
 
 
 class UserSide:
