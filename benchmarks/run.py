@@ -155,8 +155,8 @@ def reference_temp_mib(shape):
     params, X, y, lam, activations = api.check_loss_inputs(params, X, y, 0.1, "sigmoid")
     padded = api._padded_problem(params, X, y, activations)
     with jax.enable_x64(True):
-        compiled = api._padded_value_and_grad.lower(*padded, lam, api._codes(activations),
-                                                    api._scan_rows(padded[1].shape[0])).compile()
+        compiled = api._padded_value_and_grad.default.lower(*padded, lam, api._codes(activations),
+                                                            rows=api._scan_rows(padded[1].shape[0])).compile()
     return compiled.memory_analysis().temp_size_in_bytes / 2**20
 
 

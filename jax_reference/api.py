@@ -7,13 +7,12 @@ and mix of activations (they are passed as traced codes, see model.CODES). float
 Results come back as NumPy arrays of the input dtype.
 """
 
-import functools
-
 import jax
 import numpy as np
 
 from manual_grad.validate import check_forward_inputs, check_loss_inputs
 
+from .fast_compile import Jitted
 from .model import CODES, forward_fn, masked_loss_fn, masked_stages_fn
 
 MIN_BUCKET = 32
@@ -23,6 +22,10 @@ FINE_FROM = 256
 # block recomputed in the backward pass (jax.checkpoint), so that memory does not grow with N.
 SCAN_FROM = 1 << 15
 SCAN_ROWS = 1 << 12
+# Programs whose padded arrays are no wider than this are compiled with XLA's fast-compile options
+# (fast_compile.py): they run in microseconds, a few times per bucket in a gradcheck sweep, and compiling is
+# what costs. Benchmarks' sizes, and any program whose run time matters, keep XLA's optimisations.
+FAST_COMPILE_UP_TO = 64
 
 
 def bucket(n):
@@ -50,24 +53,19 @@ def _pad_params(params):
     return {name: _pad(p, tuple(bucket(s) for s in p.shape)) for name, p in params.items()}
 
 
+def _small(params, X):
+    """Whether padded inputs are small enough to be compiled fast (FAST_COMPILE_UP_TO)."""
+    return max(max(p.shape) for p in (*params.values(), X)) <= FAST_COMPILE_UP_TO
+
+
 def _unpad(padded, params):
     padded = jax.device_get(padded)  # every array in one transfer
     return {name: padded[name][tuple(slice(0, s) for s in params[name].shape)] for name in params}
 
 
-@jax.jit
-def _padded_forward(params, X, codes):
-    return forward_fn(params, X, codes)
-
-
-@functools.partial(jax.jit, static_argnames="rows")
-def _padded_value_and_grad(params, X, y, n, k, lam, codes, rows=None):
-    return jax.value_and_grad(masked_loss_fn)(params, X, y, n, k, lam, codes, rows)
-
-
-@jax.jit
-def _padded_stages(params, X, y, n, k, codes):
-    return masked_stages_fn(params, X, y, n, k, codes)
+_padded_forward = Jitted(forward_fn)
+_padded_value_and_grad = Jitted(jax.value_and_grad(masked_loss_fn), static_argnames="rows")
+_padded_stages = Jitted(masked_stages_fn)
 
 
 def _codes(activations):
@@ -94,7 +92,8 @@ def _value_and_grad(params, X, y, lam, activations):
     """Checked inputs in, (J~ as a 0-d array, grads as a dict of arrays) out."""
     with jax.enable_x64(True):
         problem = _padded_problem(params, X, y, activations)
-        J, grads = _padded_value_and_grad(*problem, lam, _codes(activations), _scan_rows(problem[1].shape[0]))
+        J, grads = _padded_value_and_grad(_small(*problem[:2]), *problem, lam, _codes(activations),
+                                          rows=_scan_rows(problem[1].shape[0]))
         return np.asarray(J), _unpad(grads, params)
 
 
@@ -102,9 +101,7 @@ def _value_and_grad(params, X, y, lam, activations):
 BATCH = 64
 
 
-@jax.jit
-def _padded_value_and_grad_batch(params, X, y, n, k, lam, codes):
-    return jax.vmap(jax.value_and_grad(masked_loss_fn))(params, X, y, n, k, lam, codes)
+_padded_value_and_grad_batch = Jitted(jax.vmap(jax.value_and_grad(masked_loss_fn)))
 
 
 def grad_many(problems):
@@ -126,7 +123,8 @@ def grad_many(problems):
                 stacked = [jax.tree.map(lambda *a: np.stack(a), *(m[1][j] for m in full)) for j in range(5)]
                 lams = np.array([m[2] for m in full], full[0][1][1].dtype)
                 codes = np.stack([m[3] for m in full])
-                _, grads = jax.device_get(_padded_value_and_grad_batch(*stacked, lams, codes))
+                small = _small(*full[0][1][:2])
+                _, grads = jax.device_get(_padded_value_and_grad_batch(small, *stacked, lams, codes))
                 for b, (i, *_) in enumerate(chunk):
                     params = checked[i][0]
                     results[i] = {name: grads[name][b][tuple(slice(0, s) for s in params[name].shape)]
@@ -139,7 +137,8 @@ def forward(params, X, activation="sigmoid"):
     params, X, activations = check_forward_inputs(params, X, activation)
     N, D = X.shape
     with jax.enable_x64(True):
-        z = _padded_forward(_pad_params(params), _pad(X, (bucket(N), bucket(D))), _codes(activations))
+        padded_params, padded_X = _pad_params(params), _pad(X, (bucket(N), bucket(D)))
+        z = _padded_forward(_small(padded_params, padded_X), padded_params, padded_X, _codes(activations))
         return np.asarray(z)[:N, : _K(params, activations)]
 
 
@@ -164,6 +163,7 @@ def stages(params, X, y, activation="sigmoid"):
     N = X.shape[0]
     widths = [params[f"W{l}"].shape[1] for l in range(1, len(activations) + 2)]
     with jax.enable_x64(True):
-        deltas = _padded_stages(*_padded_problem(params, X, y, activations), _codes(activations))
+        problem = _padded_problem(params, X, y, activations)
+        deltas = _padded_stages(_small(*problem[:2]), *problem, _codes(activations))
         return {f"delta{l}": np.asarray(deltas[f"delta{l}"])[:N, :w]
                 for l, w in reversed(list(enumerate(widths, start=2)))}

@@ -94,3 +94,19 @@ def test_a_large_batch_is_scanned_and_still_right():
     scales = rounding_scales(params, X, "relu")
     assert agrees(J, J_plain, np.float64)
     assert all(agrees(g[k], g_plain[k], np.float64, scales[k]) for k in params)
+
+
+def test_a_compile_option_xla_does_not_know_falls_back_to_its_defaults(monkeypatch):
+    """The fast-compile options are XLA's own, which a release of XLA may drop: a compile that refuses one is
+    compiled again with XLA's defaults, with the same result, and so is every compile after it."""
+    from jax_reference import fast_compile
+
+    monkeypatch.setattr(fast_compile, "OPTIONS", {**fast_compile.OPTIONS, "xla_no_such_option_gradcheck": True})
+    monkeypatch.setattr(fast_compile, "_refused", False)
+    x = np.arange(3, dtype=np.float32)
+    twice_plus_one = fast_compile.Jitted(lambda v: v * 2 + 1)
+    assert np.array_equal(twice_plus_one(True, x), [1, 3, 5])  # small integers: exact in any order
+    assert fast_compile._refused
+    monkeypatch.setattr(fast_compile, "_refused", False)
+    assert np.array_equal(fast_compile.compile(jax.jit(lambda v: v - 1).lower(x))(x), [-1, 0, 1])
+    assert fast_compile._refused

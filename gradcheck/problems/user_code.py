@@ -80,46 +80,28 @@ def untraceable_errors():
         "NonConcreteBooleanIndexError", "TracerArrayConversionError") if hasattr(jax.errors, name))
 
 
-# A user's small arrays, a new shape in every case: XLA's compile time is what costs, not the code it makes.
-# Without its backend optimisations and with its older loop emitters it compiles 2.5 times faster (measured
-# for examples/models/mlp_mse.py at 20 shapes: 1.32 s to 0.49 s; tracing and lowering, 0.47 s, unchanged).
-# Given per program, not in XLA_FLAGS: an XLA that no longer knows an option refuses that compile with an
-# error (then compiled with its defaults), where an unknown flag in XLA_FLAGS aborts the process.
-FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True,
-                "xla_cpu_use_fusion_emitters": False}
-
-
 class Compiled:
     """jax.jit executables by the shapes and dtypes of their arguments, compiled ahead of the call so that the
-    time spent compiling is measured apart from the time spent running."""
+    time spent compiling is measured apart from the time spent running. A user's small arrays, a new shape in
+    every case: each is compiled with XLA's fast-compile options (jax_reference.fast_compile)."""
 
     def __init__(self):
         self.executables, self.compile_s, self.run_s = {}, 0.0, 0.0
-        self.options = FAST_COMPILE
 
     def __call__(self, key, function, *args):
         import jax
 
+        from jax_reference import fast_compile
+
         signature = (key, str(jax.tree.map(lambda a: (np.shape(a), str(getattr(a, "dtype", type(a).__name__))), args)))
         if signature not in self.executables:
             start = time.perf_counter()
-            self.executables[signature] = self._compile(jax.jit(function).lower(*args))
+            self.executables[signature] = fast_compile.compile(jax.jit(function).lower(*args))
             self.compile_s += time.perf_counter() - start
         start = time.perf_counter()
         result = jax.block_until_ready(self.executables[signature](*args))
         self.run_s += time.perf_counter() - start
         return result
-
-    def _compile(self, lowered):
-        import jax
-
-        try:
-            return lowered.compile(self.options)
-        except jax.errors.JaxRuntimeError as exc:
-            if not self.options or "compile option" not in str(exc):
-                raise
-            self.options = {}
-            return lowered.compile()
 
     def timing(self, eager):
         return {"compile_s": self.compile_s, "run_s": self.run_s, "eager": eager}
