@@ -9,12 +9,18 @@ from hypothesis import HealthCheck, settings
 from gradcheck.isolation.loader import load
 
 # gradcheck's persistent compilation cache, for this session alone: the tests leave the user's own cache
-# alone, and the programs one test compiles serve the next (in this process, its workers and subprocesses).
-CACHE_HOME = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gradcheck-tests-")
+# alone, and the programs one test compiles serve the next (in this process, gradcheck's workers and
+# subprocesses, and pytest-xdist's workers, which inherit this environment from the process that starts them).
+SESSION_CACHE = "GRADCHECK_TESTS_CACHE_HOME"
+MADE_HERE = SESSION_CACHE not in os.environ  # so only the process that made the folder removes it
+if MADE_HERE:
+    os.environ[SESSION_CACHE] = tempfile.mkdtemp(prefix="gradcheck-tests-")
+CACHE_HOME = os.environ["XDG_CACHE_HOME"] = os.environ[SESSION_CACHE]
 
 
 def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(CACHE_HOME, ignore_errors=True)
+    if MADE_HERE:
+        shutil.rmtree(CACHE_HOME, ignore_errors=True)
 
 # deadline=None: the first example of each (activation, dtype) pays one JAX
 # compilation (~0.5 s). derandomize under CI so a red run can be replayed.

@@ -18,14 +18,28 @@ from .paths import EXAMPLES, ROOT
 CASES = 30
 
 
-def run_main(argv):
-    """main(argv) in a fresh interpreter: (exit status, stdout, stderr, whether JAX was imported)."""
-    probe = ("import sys\nfrom gradcheck.cli import main\n"
-             "try:\n    status = main(sys.argv[1:])\nexcept SystemExit as exc:\n    status = exc.code\n"
-             "print('JAX imported' if 'jax' in sys.modules else 'no JAX', file=sys.stderr)\nsys.exit(status)")
-    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=ROOT)
-    err, _, jax_line = done.stderr.rstrip("\n").rpartition("\n")
-    return done.returncode, done.stdout, err, jax_line == "JAX imported"
+# main(argv) for each argv in turn, in one fresh interpreter: a line of JSON each, with whether JAX was imported
+# by then (once imported it stays, so the first run that imports it fails, and every run after it).
+PROBE = """
+import contextlib, io, json, sys
+from gradcheck.cli import main
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as exc:
+            status = exc.code
+    print(json.dumps([status, out.getvalue(), err.getvalue(), "jax" in sys.modules]))
+"""
+
+
+def run_fresh(argvs):
+    """[(exit status, stdout, stderr, whether JAX was imported)] of main(argv) for each argv, in a fresh
+    interpreter: one start-up for them all, where a usage error's whole point is what it does not import."""
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argvs)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return [tuple(json.loads(line)) for line in done.stdout.splitlines()]
 
 
 @pytest.mark.slow
@@ -82,20 +96,35 @@ def _unwritable(tmp_path):
     return str(folder / "report.json")
 
 
-@pytest.mark.parametrize("option", ["--json", "--junit", "--plot"])
-@pytest.mark.parametrize("where", ["missing folder", "a folder", "unwritable", "under a file"])
-def test_an_output_path_that_cannot_be_written_is_a_usage_error_before_any_case(option, where, tmp_path):
-    (tmp_path / "a_file").write_text("")
-    path = {"missing folder": str(tmp_path / "no" / "such" / "r.out"), "a folder": str(tmp_path),
-            "unwritable": _unwritable(tmp_path), "under a file": str(tmp_path / "a_file" / "r.out")}[where]
-    status, out, err, jax_imported = run_main(["--cases", "500", option, path])
+OPTIONS, WHERE = ["--json", "--junit", "--plot"], ["missing folder", "a folder", "unwritable", "under a file"]
+
+
+@pytest.fixture(scope="module")
+def unwritable_runs(tmp_path_factory):
+    """(option, where) -> (its folder, the path given, main's result), each in a folder of its own."""
+    runs = {}
+    for option in OPTIONS:
+        for where in WHERE:
+            folder = tmp_path_factory.mktemp("out")
+            (folder / "a_file").write_text("")
+            path = {"missing folder": str(folder / "no" / "such" / "r.out"), "a folder": str(folder),
+                    "unwritable": _unwritable(folder), "under a file": str(folder / "a_file" / "r.out")}[where]
+            runs[option, where] = folder, path, ["--cases", "500", option, path]
+    results = run_fresh([argv for _, _, argv in runs.values()])
+    return {key: (folder, path, result) for (key, (folder, path, _)), result in zip(runs.items(), results)}
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+@pytest.mark.parametrize("where", WHERE)
+def test_an_output_path_that_cannot_be_written_is_a_usage_error_before_any_case(option, where, unwritable_runs):
+    folder, path, (status, out, err, jax_imported) = unwritable_runs[option, where]
     assert status == 2 and out == ""
-    assert err.startswith(f"gradcheck: {option} {path}: ") and "\n" not in err and "Traceback" not in err
+    assert err.startswith(f"gradcheck: {option} {path}: ") and "\n" not in err.strip() and "Traceback" not in err
     assert not jax_imported  # nothing ran
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a_file", *(["read-only"] if "read-only" in path else [])])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["a_file", *(["read-only"] if "read-only" in path else [])])
 
 
-@pytest.mark.parametrize("argv, words", [
+USAGE_ERRORS = [
     (["--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
     (["--seed", "x"], "argument --seed: expected an integer >= 0, got 'x'"),
     (["--cases", "0"], "argument --cases: expected an integer >= 1, got 0"),
@@ -109,9 +138,18 @@ def test_an_output_path_that_cannot_be_written_is_a_usage_error_before_any_case(
     (["--json", "same.json", "--junit", "same.json"], "--json, --junit must name different files"),
     (["no/such/file.py:grad"], "cannot load candidate 'no/such/file.py:grad': no such file: no/such/file.py"),
     (["manual_grad"], "expected path/to/file.py:function or package.module:function"),
-])
-def test_usage_errors_exit_2_with_one_line_and_no_jax(argv, words):
-    status, out, err, jax_imported = run_main(argv)
+]
+
+
+@pytest.fixture(scope="module")
+def usage_error_runs():
+    return run_fresh([argv for argv, _ in USAGE_ERRORS])
+
+
+@pytest.mark.parametrize("index", range(len(USAGE_ERRORS)), ids=[" ".join(argv) for argv, _ in USAGE_ERRORS])
+def test_usage_errors_exit_2_with_one_line_and_no_jax(index, usage_error_runs):
+    words = USAGE_ERRORS[index][1]
+    status, out, err, jax_imported = usage_error_runs[index]
     assert status == 2 and out == "" and not jax_imported
     assert words in err and "\n" not in err.strip() and "Traceback" not in err, err
 
