@@ -242,14 +242,15 @@ def _stand_in(real=None, fake=None, name="numpy"):
     module = types.ModuleType(name)
 
     def attribute(attr):
-        mine, theirs = getattr(real, attr, None), getattr(fake, attr, None)
+        missing = object()  # np.newaxis is None: an attribute's absence is told apart from a None
+        mine, theirs = getattr(real, attr, missing), getattr(fake, attr, missing)
         if isinstance(mine, types.ModuleType) and isinstance(theirs, types.ModuleType):
             return _stand_in(mine, theirs, f"{name}.{attr}")
-        if theirs is None:
-            if mine is None:
+        if theirs is missing:
+            if mine is missing:
                 raise AttributeError(f"module 'jax.numpy' has no attribute {attr!r}")
             return _NumPyOnly(mine, attr) if callable(mine) or isinstance(mine, types.ModuleType) else mine
-        if mine is None or isinstance(mine, type) or not callable(mine) or not callable(theirs):
+        if mine is missing or isinstance(mine, type) or not callable(mine) or not callable(theirs):
             return theirs
         return _Either(mine, _numpy_pad(theirs) if (name, attr) == ("numpy", "pad") else theirs)
 
