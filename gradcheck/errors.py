@@ -45,6 +45,8 @@ class SetupError(UsageError):
     """The sampler, the loss or the forward failed, or returned what the mode cannot use: not the candidate's
     fault, and no verdict can be reached. The message says which, where, and in which case."""
 
+    located = True  # raised by gradcheck's checks of what came: the place of gradcheck's own line says nothing
+
 
 class CandidateFailure(GradcheckError, AssertionError):
     """`assert_gradients_agree` and `assert_vjp_agree`: the candidate is wrong, or could not be judged; the
