@@ -184,6 +184,35 @@ def test_numpy_idioms_run_under_jax_numpy(source, user_module):
     assert report["ok"], text(report)
 
 
+def test_writes_through_a_boolean_mask_of_traced_values_compile_with_numpys_semantics(user_module):
+    """x[x < 0] = 0, a row for every row a mask picks, and x[mask] += v: jax.jit cannot index with a mask that
+    depends on traced values; the rewrite computes them as jnp.where, compiled, not run op by op."""
+    report = checked(user_module, '''
+        def loss(params, X, y):
+            s = np.outer(X @ params["w"], params["w"])
+            s[s < 0] = 0.5
+            s[y == 1] = params["w"] ** 2
+            s[s > 1] += 2.0
+            return np.sum(s ** 2)
+        def grad(params, X, y):
+            w = params["w"]
+            s = np.outer(X @ w, w)
+            pos = s >= 0
+            s[~pos] = 0.5
+            row = y == 1
+            s[row] = w ** 2
+            big = s > 1
+            s[big] += 2.0
+            ds = 2 * s
+            ds[~pos & ~row[:, None]] = 0
+            g = ((ds * np.where(row[:, None], 0, 1)) @ w) @ X + (ds * np.where(row[:, None], 0, 1)).T @ (X @ w)
+            g += 2 * w * ds[row].sum(axis=0)
+            return {"w": g}
+        ''')
+    assert report["ok"], text(report)
+    assert report["config"]["reference eager"] is False
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("source, words", [
     ('''

@@ -75,6 +75,9 @@ def _set(array, index, value):
     import jax.numpy as jnp
 
     array = jnp.asarray(array)
+    mask = _mask(array, index, value)
+    if mask is not None:
+        return jnp.where(mask, value, array).astype(array.dtype)  # NumPy casts what it writes to x's dtype
     if not _may_repeat(index):
         return array.at[index].set(value)
     targets = jnp.arange(array.size).reshape(array.shape)[index].ravel()  # the flat entry each write goes to
@@ -85,10 +88,30 @@ def _set(array, index, value):
     return array.ravel().at[jnp.where(last, targets, array.size)].set(writes, mode="drop").reshape(array.shape)
 
 
+def _mask(array, index, value):
+    """For x[mask] = v, where v is the same for every entry the mask picks (a scalar, or a row where the mask picks
+    rows): the mask, shaped to broadcast as jnp.where(mask, v, x), which computes it with a mask that depends on
+    traced values (x[x < 0] = 0), as jax.jit cannot index with one. None for any other write."""
+    import numpy as np
+
+    if not (hasattr(index, "dtype") and index.dtype == bool and 0 < index.ndim <= array.ndim
+            and tuple(index.shape) == tuple(array.shape[:index.ndim]) and np.ndim(value) <= array.ndim - index.ndim):
+        return None
+    return index.reshape(tuple(index.shape) + (1,) * (array.ndim - index.ndim))
+
+
 def _update(array, index, op, value):
     """array[index] op= value, as NumPy does it: array[index] = array[index] op value (buffered: where an index
     repeats, the last write wins; np.add.at is the unbuffered form)."""
-    return _set(array, index, _OPERATORS[op](array[_index(index)], value))
+    index = _index(index)
+    if hasattr(array, "at") or _traced(value) or _traced(index):
+        import jax.numpy as jnp
+
+        array = jnp.asarray(array)
+        mask = _mask(array, index, value)
+        if mask is not None:
+            return jnp.where(mask, _OPERATORS[op](array, value), array).astype(array.dtype)
+    return _set(array, index, _OPERATORS[op](array[index], value))
 
 
 def _index_expression(node):
