@@ -16,6 +16,7 @@ from .problems.layer import LayerProblem
 from .problems.loss import LossProblem
 from .problems.seed import SeedProblem
 from .problems.seed_cases import DEFAULT_ACTIVATIONS
+from .problems.value_grad import ValueGradProblem
 from .report import Report, build
 from .report.text import text
 
@@ -54,6 +55,16 @@ def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout
     return LossProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
+def value_grad_problem(candidate, *, sample=None, shapes=None, wrt=None, dtype=None, timeout=DEFAULT_TIMEOUT,
+                       cache=False):
+    if (sample is None) == (shapes is None):
+        raise ValueError("a function returning (loss, grad) needs its arguments: give sample or shapes, not both")
+    if wrt is not None and not isinstance(wrt, str):
+        wrt = ",".join(wrt)
+    specs = {"candidate": candidate, "sample": sample, "shapes": shapes, "wrt": wrt}
+    return ValueGradProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
+
+
 def layer_problem(backward, *, forward, sample, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):
     specs = {"candidate": backward, "forward": forward, "sample": sample}
     return LayerProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
@@ -67,13 +78,22 @@ def run(problem, *, candidate_name, cases, seed=0, progress=None, call=""):
                   results, call)
 
 
-def check_gradients(candidate, *, loss=None, sample=None, reference=None, name=None, cases=None, seed=0,
-                    progress=None, **options):
+def check_gradients(candidate, *, loss=None, sample=None, reference=None, shapes=None, wrt=None, name=None,
+                    cases=None, seed=0, progress=None, **options):
     """Checks `candidate` against autodiff over a sweep of random cases; returns the report.
 
     With `loss` and `sample`, the loss mode: candidate(params, *data) -> dict is checked against jax.grad of
     loss(params, *data), the user's NumPy code run with jax.numpy in NumPy's place (or of `reference`, a loss
-    written in JAX), over the cases sample(rng) -> (params, data) draws. Without them, the seed model's mode:
+    written in JAX), over the cases sample(rng) -> (params, data) draws.
+
+    With `shapes` (or `sample` alone), the (loss, grad) mode: candidate(*arguments) -> (loss, grad) returns its
+    loss and gradient together, as course assignments write them; the gradient is checked against jax.grad of
+    its own loss, run with jax.numpy. One array returned is the gradient of the first argument, a dict of the
+    arguments its keys name, a tuple of the first float arrays; `wrt` ("W,b" or ["W", "b"]) names them instead.
+    The arguments come from `shapes`, a spec such as "W: D,C; X: N,D; y: int[N] < C; reg: 0.1" (letters drawn
+    anew, and distinct, in every case; see gradcheck.problems.shapes), or from sample(rng) -> {argument: value}.
+
+    Without them, the seed model's mode:
 
     Args:
       candidate: a function with the signature of `manual_grad.grad`,
@@ -106,9 +126,12 @@ def check_gradients(candidate, *, loss=None, sample=None, reference=None, name=N
       The report, a JSON-ready dict; report["ok"] is True only when every case ran and every parameter
       agreed; report["verdict"] is "pass", "fail" or "no verdict".
     """
-    if loss is not None or sample is not None:
+    if loss is not None:
         problem = loss_problem(candidate, loss=loss, sample=sample, reference=reference, **options)
         functions = {"loss": loss, "sample": sample, "reference": reference}
+    elif sample is not None or shapes is not None:
+        problem = value_grad_problem(candidate, sample=sample, shapes=shapes, wrt=wrt, **options)
+        functions = {"sample": sample, "shapes": shapes, "wrt": wrt}
     else:
         problem = seed_problem(candidate, **options)
         functions = {}

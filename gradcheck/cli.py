@@ -25,9 +25,10 @@ import manual_grad as mg
 
 from . import api
 from .api import DEFAULT_CASES, DEFAULT_SAMPLED_CASES, DEFAULT_TIMEOUT
-from .errors import LoadError, SetupError
+from .errors import LoadError, SetupError, UsageError
 from .isolation.loader import check_form
 from .problems.seed_cases import DEFAULT_ACTIVATIONS, MAX_DEPTH
+from .problems.shapes import parse as parse_shapes
 from .report.text import text
 
 EXIT_STATUS = {"pass": 0, "fail": 1, "no verdict": 3}
@@ -95,7 +96,15 @@ def parser():
                    help="layer mode: forward(*inputs) -> out or (out, cache); the reference is jax.vjp of it run "
                    "with jax.numpy, with a random dout (needs --sample)")
     p.add_argument("--sample", metavar="SPEC",
-                   help="sample(rng) -> (params, data) for --loss, or forward's inputs for --forward: one random case")
+                   help="sample(rng) -> (params, data) for --loss, or forward's inputs for --forward: one random case; "
+                   "alone, {argument: value} for a candidate that returns (loss, grad)")
+    p.add_argument("--shapes", metavar="SPEC",
+                   help="(loss, grad) mode: the candidate returns its loss and gradient together, f(W, X, y, reg) -> "
+                   "(loss, dW), checked against jax.grad of its own loss; its arguments drawn from SPEC, e.g. "
+                   "\"W: D,C; X: N,D; y: int[N] < C; reg: 0.1\" (letters drawn anew, and distinct, in every case)")
+    p.add_argument("--wrt", metavar="NAMES",
+                   help="with --shapes: the arguments the returned gradient is for, e.g. W or W,b (default: read from "
+                   "what it returns: one array, the first argument's; a dict, those its keys name)")
     p.add_argument("--reference", metavar="SPEC", help="with --loss: a loss written in JAX to differentiate instead")
     p.add_argument("--cases", type=_integer(1), default=None,
                    help=f"random cases to check (default {DEFAULT_CASES}; {DEFAULT_SAMPLED_CASES} with --loss or "
@@ -203,22 +212,32 @@ def main(argv=None):
 
 
 def _mode(args):
-    """("seed", "loss" or "layer", a usage problem or None), from which options were given."""
-    mode = "loss" if args.loss else "layer" if args.forward else "seed"
+    """("seed", "loss", "layer" or "value_and_grad", a usage problem or None), from which options were given."""
+    mode = "loss" if args.loss else "layer" if args.forward else "value_and_grad" if args.shapes or args.sample \
+        else "seed"
     if args.loss and args.forward:
         return mode, "--loss and --forward are two modes: give one"
-    if mode != "seed" and not args.sample:
+    if args.shapes and mode != "value_and_grad":
+        return mode, f"--shapes draws the arguments of a candidate that returns (loss, grad): it does not go with " \
+                     f"--{'loss' if args.loss else 'forward'}, whose --sample draws them"
+    if args.wrt and mode != "value_and_grad":
+        return mode, "--wrt belongs with --shapes (or --sample alone), for a candidate that returns (loss, grad)"
+    if mode == "value_and_grad":
+        if args.shapes and args.sample:
+            return mode, "--shapes and --sample both draw the arguments: give one"
+        if not args.candidate:
+            return mode, "--shapes needs the candidate, path/to/file.py:function returning (loss, grad)"
+    if mode in ("loss", "layer") and not args.sample:
         return mode, f"--{'loss' if args.loss else 'forward'} needs --sample, a function sample(rng) that draws one case"
-    if mode != "seed" and not args.candidate:
+    if mode in ("loss", "layer") and not args.candidate:
         return mode, f"--{'loss' if args.loss else 'forward'} needs the candidate, path/to/file.py:function"
-    if mode == "seed" and (args.sample or args.reference):
-        return mode, f"--{'sample' if args.sample else 'reference'} belongs with --loss (or --forward)"
-    if mode == "layer" and args.reference:
+    if mode != "loss" and args.reference:
         return mode, "--reference is a loss written in JAX: it belongs with --loss"
     seed_only = [f"--{o}" for o, v in (("depth", args.depth), ("activation", args.activations), ("lam", args.lams),
                                        ("stages", args.stages)) if v]
     if mode != "seed" and seed_only:
-        return mode, f"{', '.join(seed_only)} belong to the seed model's mode, not to --{mode.replace('layer', 'forward')}"
+        option = {"loss": "--loss", "layer": "--forward", "value_and_grad": "a candidate returning (loss, grad)"}[mode]
+        return mode, f"{', '.join(seed_only)} belong to the seed model's mode, not to {option}"
     return mode, None
 
 
@@ -259,6 +278,9 @@ def _problem(args, mode):
     if mode == "loss":
         return api.loss_problem(args.candidate, loss=args.loss, sample=args.sample, reference=args.reference,
                                 dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
+    if mode == "value_and_grad":
+        return api.value_grad_problem(args.candidate, sample=args.sample, shapes=args.shapes, wrt=args.wrt,
+                                      dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
     return api.layer_problem(args.candidate, forward=args.forward, sample=args.sample, dtype=args.dtype,
                              timeout=args.timeout, cache=not args.no_cache)
 
@@ -270,6 +292,8 @@ def _cannot_load(args, mode, exc):
         message = f"--stages: {message}; expected stages(params, X, y, activation) beside {args.candidate}"
     if mode == "seed" or exc.role == "candidate":
         return f"cannot load candidate {args.candidate!r}: {message}"
+    if mode == "value_and_grad":
+        return f"cannot check {args.candidate} with {'--shapes' if args.shapes else '--sample'}: {message}"
     options = f"{'--loss' if mode == 'loss' else '--forward'}, --sample" + (", --reference" * bool(args.reference))
     return f"cannot load the reference: {options}: {message}"
 
@@ -280,6 +304,11 @@ def _run(args):
     problem = problem or _check_outputs(args)
     if problem:
         return _usage_error(problem)
+    if args.shapes:
+        try:
+            parse_shapes(args.shapes)
+        except UsageError as exc:
+            return _usage_error(str(exc))
     specs = {"candidate": args.candidate, "loss": args.loss, "forward": args.forward, "sample": args.sample,
              "reference": args.reference}
     for option, spec in specs.items():

@@ -4,6 +4,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-MODELS, LAYERS = EXAMPLES / "models", EXAMPLES / "layers"
+MODELS, LAYERS, COURSE = EXAMPLES / "models", EXAMPLES / "layers", EXAMPLES / "course"
 ADVERSARIES = ROOT / "tests" / "adversaries"
 DOCS = ROOT / "docs"

@@ -121,7 +121,7 @@ class SampledProblem:
             if self.cache is not None:
                 env[cache.VARIABLE] = str(self.cache)
             reference = Isolated(timeout=max(self.timeout, REFERENCE_TIMEOUT), env=env, roles={
-                "side": "reference", "mode": self.mode, "specs": {k: v for k, v in self.specs.items() if k != "candidate"}})
+                "side": "reference", "mode": self.mode, "specs": self.reference_specs()})
             candidate = Isolated(timeout=self.timeout, roles={"side": "candidate", "mode": self.mode, "specs": self.specs})
             try:
                 # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
@@ -142,6 +142,10 @@ class SampledProblem:
             roles, self.names = self.reference_roles(self.specs)
             reference, candidate = InProcess(roles), InProcess(self.candidate_roles(self.specs))
         self.reference, self.candidate = reference, candidate
+
+    def reference_specs(self):
+        """What the reference's worker loads: everything but the candidate."""
+        return {k: v for k, v in self.specs.items() if k != "candidate"}
 
     def close(self):
         for runner in (self.reference, self.candidate):
@@ -188,9 +192,15 @@ class SampledProblem:
     def settings(self, results):
         """The report's configuration."""
         dtypes = sorted({r.dtype for r in results}, key=lambda d: d.itemsize)
+        return {"mode": self.mode, "dtype": dtypes[0], "dtypes": dtypes, "sampler": self.sampler_name(),
+                "reference": self.reference_name()}
+
+    def sampler_name(self):
+        return name_of(self.specs["sample"])
+
+    def reference_name(self):
         reference = self.specs.get("reference")
-        return {"mode": self.mode, "dtype": dtypes[0], "dtypes": dtypes, "sampler": name_of(self.specs["sample"]),
-                "reference": name_of(reference) if reference else f"{name_of(self.specs[self.function])} (run with jax.numpy)"}
+        return name_of(reference) if reference else f"{name_of(self.specs[self.function])} (run with jax.numpy)"
 
     # The report's words
 

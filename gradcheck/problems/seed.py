@@ -24,9 +24,10 @@ from .seed_cases import activations_arg, cases_to_cover, depth_arg, draw_cases, 
 
 GRAD_ARGS = ("params", "X", "y", "lam", "activation")
 # Where a function that is not the seed model's gradient belongs.
-OTHER_MODES = ("; the seed model's mode calls grad(params, X, y, lam, activation): a gradient of a model of your own "
-               "is checked against its loss (--loss LOSS --sample SAMPLE), a layer's backward against its forward "
-               "(--forward FORWARD --sample SAMPLE)")
+OTHER_MODES = ("; the seed model's mode calls grad(params, X, y, lam, activation): a function that returns (loss, "
+               "grad) is checked against its own loss (--shapes \"W: D,C; X: N,D; y: int[N] < C; reg: 0.1\"), a "
+               "gradient of a model of your own against its loss (--loss LOSS --sample SAMPLE), a layer's backward "
+               "against its forward (--forward FORWARD --sample SAMPLE)")
 STAGES_ARGS = ("params", "X", "y", "activation")
 # The witness checks the reference, whose code is the same in every case: in each of the first
 # WITNESS_ALL cases (kinks aside), and in one in WITNESS_EVERY after them.

@@ -1,0 +1,112 @@
+"""--shapes: a function's arguments drawn at random from a short spec, for code that has no sample function.
+
+    "W: D,C; X: N,D; y: int[N] < C; reg: 0.1"
+
+Each entry names an argument:
+    D,C           a float64 array of those dimensions, standard normal; a letter is a dimension drawn anew in
+                  every case, each letter a different size (so that a transposed gradient cannot pass by
+                  chance), a number is that size: (4,) a vector of 4, () a 0-d array
+    int[N] < C    an int array of those dimensions, each entry in [0, C): labels
+    0.1, 3        a number, passed as it is (a float is data, an int stays fixed, as a group count would)
+Arguments the spec leaves out take their defaults.
+"""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import UsageError
+
+# Letters are drawn from these sizes, without replacement: small enough for a naive loop, large enough that
+# no two letters coincide and a dimension of 1 does not hide a broadcasting mistake.
+SIZES = range(2, 10)
+_NAME = re.compile(r"[A-Za-z_]\w*$")
+_DIM = re.compile(r"[A-Za-z_]\w*$|\d+$")
+_INTS = re.compile(r"int\[(?P<dims>[^\]]*)\]\s*<\s*(?P<bound>\S+)$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str  # "float", "int" or "number"
+    dims: tuple = ()  # letters and ints
+    bound: str | int | None = None  # an int array's exclusive upper bound
+    number: float | int | None = None
+
+
+def _dims(text, entry):
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    dims = tuple(d.strip() for d in text.split(",") if d.strip())
+    for d in dims:
+        if not _DIM.match(d):
+            raise UsageError(f"--shapes: {entry!r}: a dimension is a letter or a number, got {d!r}")
+    return tuple(int(d) if d.isdigit() else d for d in dims)
+
+
+def _number(text):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def parse(spec):
+    """The spec's entries, in order; a UsageError that names the entry where one cannot be read."""
+    entries = []
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        name, colon, shape = (s.strip() for s in part.partition(":"))
+        if not colon or not _NAME.match(name):
+            raise UsageError(f"--shapes: {part!r} is not NAME: SHAPE (e.g. 'X: N,D', 'y: int[N] < C', 'reg: 0.1')")
+        ints = _INTS.match(shape)
+        if ints:
+            bound = _dims(ints["bound"], part)
+            if len(bound) != 1:
+                raise UsageError(f"--shapes: {part!r}: the bound after < is one letter or number")
+            entries.append(Entry(name, "int", _dims(ints["dims"], part), bound[0]))
+        elif re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", shape):
+            entries.append(Entry(name, "number", number=_number(shape)))
+        else:
+            entries.append(Entry(name, "float", _dims(shape, part)))
+    if not entries:
+        raise UsageError(f"--shapes: no entries in {spec!r} (e.g. 'X: N,D; y: int[N] < C')")
+    names = [e.name for e in entries]
+    if len(set(names)) < len(names):
+        raise UsageError(f"--shapes: {sorted({n for n in names if names.count(n) > 1})[0]!r} is given twice")
+    return entries
+
+
+class Shapes:
+    """sample(rng) -> {argument: value} from a spec; the letters drawn distinct in every case."""
+
+    def __init__(self, spec):
+        self.spec, self.entries = spec, parse(spec)
+        self.letters = sorted({d for e in self.entries for d in (*e.dims, e.bound) if isinstance(d, str)})
+        if len(self.letters) > len(SIZES):
+            raise UsageError(f"--shapes: {len(self.letters)} letters; at most {len(SIZES)} can be drawn distinct")
+
+    def check(self, names, required):
+        """Every entry an argument of the function, every argument without a default given."""
+        for entry in self.entries:
+            if entry.name not in names:
+                raise UsageError(f"--shapes names {entry.name!r}, which is not an argument ({', '.join(names)})")
+        missing = [n for n in required if n not in {e.name for e in self.entries}]
+        if missing:
+            raise UsageError(f"--shapes must give {', '.join(missing)}: the function has no default for "
+                             f"{'it' if len(missing) == 1 else 'them'}")
+
+    def __call__(self, rng):
+        sizes = dict(zip(self.letters, (int(s) for s in rng.choice(SIZES, len(self.letters), replace=False))))
+        size = lambda d: sizes[d] if isinstance(d, str) else d
+        values = {}
+        for e in self.entries:
+            shape = tuple(size(d) for d in e.dims)
+            if e.kind == "float":
+                values[e.name] = rng.standard_normal(shape)
+            elif e.kind == "int":
+                values[e.name] = rng.integers(0, size(e.bound), shape)
+            else:
+                values[e.name] = e.number
+        return values
