@@ -7,6 +7,7 @@ to gradcheck's output or to an example, run this and review the diff.
 """
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ TRANSCRIPT = re.compile(r"```text\n\$ (gradcheck[^\n]*)\n.*?```", re.S)
 
 def refresh(match):
     command = match.group(1)
-    argv = [sys.executable, "-m", "gradcheck.cli", *command.split()[1:]]
+    argv = [sys.executable, "-m", "gradcheck.cli", *shlex.split(command)[1:]]
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True).stdout
     return f"```text\n$ {command}\n{out.rstrip()}\n```"
 

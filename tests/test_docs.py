@@ -2,6 +2,7 @@
 and the code and tests they cite exist."""
 
 import re
+import shlex
 
 import pytest
 
@@ -9,7 +10,7 @@ from gradcheck.cli import main
 
 from .paths import ROOT
 
-DOCS = [ROOT / "README.md", ROOT / "docs" / "derivation.md", ROOT / "docs" / "any-derivation.md"]
+DOCS = [ROOT / "README.md", *(ROOT / "docs" / f"{name}.md" for name in ("derivation", "any-derivation", "course-assignment"))]
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 
 
@@ -46,7 +47,7 @@ TRANSCRIPTS = [pytest.param(body, id=f"{doc.name}:{body.splitlines()[0][2:60]}")
 def test_gradcheck_transcripts_are_current(transcript, monkeypatch, capsys):
     command, _, expected = transcript.partition("\n")
     monkeypatch.chdir(ROOT)
-    status = main(command.split()[2:])
+    status = main(shlex.split(command)[2:])
     assert _lines(capsys.readouterr().out) == _lines(expected)
     assert status == (1 if "FAIL: the candidate is wrong" in expected else 0)
 
