@@ -226,7 +226,8 @@ def _mode(args):
         if args.shapes and args.sample:
             return mode, "--shapes and --sample both draw the arguments: give one"
         if not args.candidate:
-            return mode, "--shapes needs the candidate, path/to/file.py:function returning (loss, grad)"
+            return mode, (f"{'--shapes' if args.shapes else '--sample'} without --loss or --forward draws the arguments "
+                          "of a candidate that returns (loss, grad): give it, path/to/file.py:function")
     if mode in ("loss", "layer") and not args.sample:
         return mode, f"--{'loss' if args.loss else 'forward'} needs --sample, a function sample(rng) that draws one case"
     if mode in ("loss", "layer") and not args.candidate:

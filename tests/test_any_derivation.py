@@ -420,7 +420,8 @@ def test_float32_in_loss_mode(user_module):
     (["x.py:grad", "--loss", "x.py:loss"], "--loss needs --sample"),
     (["x.py:grad", "--forward", "x.py:f", "--loss", "x.py:l", "--sample", "x.py:s"], "two modes"),
     (["x.py:grad", "--loss", "x.py:loss", "--sample", "x.py:s", "--depth", "3"], "--depth belong to the seed model"),
-    (["--sample", "x.py:s"], "--sample belongs with --loss"),
+    (["--sample", "x.py:s"], "--sample without --loss or --forward draws the arguments of a candidate that returns "
+                             "(loss, grad): give it"),
     (["x.py:b", "--forward", "x.py:f", "--sample", "x.py:s", "--reference", "x.py:r"], "it belongs with --loss"),
 ])
 def test_mode_options_that_do_not_fit_are_usage_errors(argv, words, capsys):
