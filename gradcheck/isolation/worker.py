@@ -50,14 +50,15 @@ def _load(specs, expects):
 
 
 def _roles(request):
-    """(role -> function, the header of the reply) for a mode's side (problems.loss, problems.layer)."""
+    """(role -> function, the header of the reply: what the mode's reference side tells gradcheck's process) for
+    a mode's side (problems.loss, problems.layer, problems.value_grad)."""
     mode = MODES[request["mode"]]
     try:
         if request["side"] == "reference":
             cache.enable(os.environ.get(cache.VARIABLE))  # gradcheck's choice: its folder, or none
-            functions, names = mode.reference_roles(request["specs"])
+            functions, told = mode.reference_roles(request["specs"])
         else:
-            functions, names = mode.candidate_roles(request["specs"]), []
+            functions, told = mode.candidate_roles(request["specs"]), {}
     except LoadError as exc:
         raise LoadError(str(exc), request["side"]) from None
     except KeyboardInterrupt:
@@ -66,7 +67,7 @@ def _roles(request):
         raise LoadError(f"importing it called sys.exit({exc.code!r})", request["side"]) from None
     except BaseException as exc:
         raise LoadError(f"{type(exc).__name__}: {exc}", request["side"]) from None
-    return functions, {"names": names}
+    return functions, told
 
 
 def main(argv=None):

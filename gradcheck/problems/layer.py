@@ -139,12 +139,13 @@ class LayerCandidate:
 
 
 def reference_roles(specs):
-    """The reference worker's roles, and the forward's argument names. specs: {"sample", "forward"}."""
+    """The reference worker's roles, and what gradcheck's process is told: the forward's argument names. specs:
+    {"sample", "forward"}."""
     numpy_forward = resolve(specs["forward"])
     jax_forward, path = under_jax_numpy(specs["forward"] if isinstance(specs["forward"], str) else None,
                                         numpy_forward, "")
     names = argument_names(numpy_forward)
-    return LayerSide(resolve(specs["sample"]), numpy_forward, jax_forward, names, path).roles(), names
+    return LayerSide(resolve(specs["sample"]), numpy_forward, jax_forward, names, path).roles(), {"names": names}
 
 
 def candidate_roles(specs):

@@ -103,8 +103,8 @@ class LossSide(UserSide):
 
 
 def reference_roles(specs):
-    """The reference worker's roles, and (no) argument names. specs: {"sample", "loss", optionally "reference"},
-    spec strings or functions."""
+    """The reference worker's roles, and what gradcheck's process is told (nothing). specs: {"sample", "loss",
+    optionally "reference"}, spec strings or functions."""
     numpy_loss = resolve(specs["loss"])
     path = None
     if specs.get("reference"):
@@ -112,7 +112,7 @@ def reference_roles(specs):
     else:
         jax_loss, path = under_jax_numpy(specs["loss"] if isinstance(specs["loss"], str) else None, numpy_loss,
                                          ALTERNATIVE)
-    return LossSide(resolve(specs["sample"]), numpy_loss, jax_loss, path).roles(), []
+    return LossSide(resolve(specs["sample"]), numpy_loss, jax_loss, path).roles(), {}
 
 
 def candidate_roles(specs):

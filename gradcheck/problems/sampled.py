@@ -107,7 +107,7 @@ class SampledProblem:
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.timeout = timeout
         self.reference = self.candidate = None
-        self.names, self.first = [], None
+        self.names, self.notes, self.first = [], [], None
 
     # The workers
 
@@ -136,12 +136,13 @@ class SampledProblem:
                 candidate.close()
                 reference.close()
                 raise
-            self.names = reference.names
+            told = reference.told
         else:
             cache.enable(self.cache)
-            roles, self.names = self.reference_roles(self.specs)
+            roles, told = self.reference_roles(self.specs)
             reference, candidate = InProcess(roles), InProcess(self.candidate_roles(self.specs))
         self.reference, self.candidate = reference, candidate
+        self.names, self.notes = told.get("names", []), told.get("notes", [])
 
     def reference_specs(self):
         """What the reference's worker loads: everything but the candidate."""
@@ -217,7 +218,7 @@ class SampledProblem:
     def warnings(self, results):
         """Shapes that let a transposed gradient pass unseen."""
         shapes = {r.case.shapes for r in results}
-        warnings = []
+        warnings = list(self.notes)
         if len(shapes) == 1 and len(results) > 1:
             warnings.append("every case has the same shapes: draw them at random in sample(rng), so that a transposed "
                             "or reshaped gradient cannot pass by chance")

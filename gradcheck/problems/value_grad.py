@@ -147,7 +147,7 @@ def reference_roles(specs):
     side = LossSide(lambda rng: convention.split(draw(rng)), convention.loss(function), convention.loss(jax_function),
                     path)
     side.labels = ("the differentiated arguments", "the data")
-    return side.roles(), convention.names
+    return side.roles(), {"names": convention.names}
 
 
 def candidate_roles(specs):
