@@ -55,13 +55,13 @@ def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout
     return LossProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
-def value_grad_problem(candidate, *, sample=None, shapes=None, wrt=None, dtype=None, timeout=DEFAULT_TIMEOUT,
-                       cache=False):
+def value_grad_problem(candidate, *, sample=None, shapes=None, init=None, wrt=None, dtype=None,
+                       timeout=DEFAULT_TIMEOUT, cache=False):
     if (sample is None) == (shapes is None):
         raise ValueError("a function returning (loss, grad) needs its arguments: give sample or shapes, not both")
     if wrt is not None and not isinstance(wrt, str):
         wrt = ",".join(wrt)
-    specs = {"candidate": candidate, "sample": sample, "shapes": shapes, "wrt": wrt}
+    specs = {"candidate": candidate, "sample": sample, "shapes": shapes, "init": init, "wrt": wrt}
     return ValueGradProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
@@ -78,8 +78,8 @@ def run(problem, *, candidate_name, cases, seed=0, progress=None, call=""):
                   results, call)
 
 
-def check_gradients(candidate, *, loss=None, sample=None, reference=None, shapes=None, wrt=None, name=None,
-                    cases=None, seed=0, progress=None, **options):
+def check_gradients(candidate, *, loss=None, sample=None, reference=None, shapes=None, init=None, wrt=None,
+                    name=None, cases=None, seed=0, progress=None, **options):
     """Checks `candidate` against autodiff over a sweep of random cases; returns the report.
 
     With `loss` and `sample`, the loss mode: candidate(params, *data) -> dict is checked against jax.grad of
@@ -92,6 +92,9 @@ def check_gradients(candidate, *, loss=None, sample=None, reference=None, shapes
     arguments its keys name, a tuple of the first float arrays; `wrt` ("W,b" or ["W", "b"]) names them instead.
     The arguments come from `shapes`, a spec such as "W: D,C; X: N,D; y: int[N] < C; reg: 0.1" (letters drawn
     anew, and distinct, in every case; see gradcheck.problems.shapes), or from sample(rng) -> {argument: value}.
+    A model class's method over self.params (TwoLayerNet.loss(X, y, reg) -> (loss, grads)) is checked in its
+    params, the class built in every case with `init`, "input_size: D; hidden_size: H; output_size: C" (letters
+    of `shapes`), or with its constructor's arguments guessed from their names, and said.
 
     Without them, the seed model's mode:
 
@@ -130,8 +133,8 @@ def check_gradients(candidate, *, loss=None, sample=None, reference=None, shapes
         problem = loss_problem(candidate, loss=loss, sample=sample, reference=reference, **options)
         functions = {"loss": loss, "sample": sample, "reference": reference}
     elif sample is not None or shapes is not None:
-        problem = value_grad_problem(candidate, sample=sample, shapes=shapes, wrt=wrt, **options)
-        functions = {"sample": sample, "shapes": shapes, "wrt": wrt}
+        problem = value_grad_problem(candidate, sample=sample, shapes=shapes, init=init, wrt=wrt, **options)
+        functions = {"sample": sample, "shapes": shapes, "init": init, "wrt": wrt}
     else:
         problem = seed_problem(candidate, **options)
         functions = {}

@@ -28,7 +28,7 @@ from .api import DEFAULT_CASES, DEFAULT_SAMPLED_CASES, DEFAULT_TIMEOUT
 from .errors import LoadError, SetupError, UsageError
 from .isolation.loader import check_form
 from .problems.seed_cases import DEFAULT_ACTIVATIONS, MAX_DEPTH
-from .problems.shapes import parse as parse_shapes
+from .problems.shapes import parse as parse_shapes, parse_init
 from .report.text import text
 
 EXIT_STATUS = {"pass": 0, "fail": 1, "no verdict": 3}
@@ -102,6 +102,10 @@ def parser():
                    help="(loss, grad) mode: the candidate returns its loss and gradient together, f(W, X, y, reg) -> "
                    "(loss, dW), checked against jax.grad of its own loss; its arguments drawn from SPEC, e.g. "
                    "\"W: D,C; X: N,D; y: int[N] < C; reg: 0.1\" (letters drawn anew, and distinct, in every case)")
+    p.add_argument("--init", metavar="SPEC",
+                   help="with --shapes, for a model class's method (neural_net.py:TwoLayerNet.loss): the constructor's "
+                   "arguments, a letter of --shapes for a size, e.g. \"input_size: D; hidden_size: H; output_size: C\" "
+                   "(default: guessed from their names, and said)")
     p.add_argument("--wrt", metavar="NAMES",
                    help="with --shapes: the arguments the returned gradient is for, e.g. W or W,b (default: read from "
                    "what it returns: one array, the first argument's; a dict, those its keys name)")
@@ -220,6 +224,8 @@ def _mode(args):
     if args.shapes and mode != "value_and_grad":
         return mode, f"--shapes draws the arguments of a candidate that returns (loss, grad): it does not go with " \
                      f"--{'loss' if args.loss else 'forward'}, whose --sample draws them"
+    if args.init and not args.shapes:
+        return mode, "--init gives a model class's constructor its arguments: it belongs with --shapes"
     if args.wrt and mode != "value_and_grad":
         return mode, "--wrt belongs with --shapes (or --sample alone), for a candidate that returns (loss, grad)"
     if mode == "value_and_grad":
@@ -280,8 +286,8 @@ def _problem(args, mode):
         return api.loss_problem(args.candidate, loss=args.loss, sample=args.sample, reference=args.reference,
                                 dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
     if mode == "value_and_grad":
-        return api.value_grad_problem(args.candidate, sample=args.sample, shapes=args.shapes, wrt=args.wrt,
-                                      dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
+        return api.value_grad_problem(args.candidate, sample=args.sample, shapes=args.shapes, init=args.init,
+                                      wrt=args.wrt, dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
     return api.layer_problem(args.candidate, forward=args.forward, sample=args.sample, dtype=args.dtype,
                              timeout=args.timeout, cache=not args.no_cache)
 
@@ -308,6 +314,8 @@ def _run(args):
     if args.shapes:
         try:
             parse_shapes(args.shapes)
+            if args.init:
+                parse_init(args.init)
         except UsageError as exc:
             return _usage_error(str(exc))
     specs = {"candidate": args.candidate, "loss": args.loss, "forward": args.forward, "sample": args.sample,

@@ -146,3 +146,39 @@ def test_the_command_line_checks_a_course_file_in_workers(tmp_path, capsys):
     assert main([f"{COURSE}/softmax_reg_slip.py:softmax_loss_vectorized", *right[1:]]) == 1
     out = capsys.readouterr().out
     assert "W  FAIL" in out and "FAIL: the candidate is wrong" in out
+
+
+# ---- a model class's method over self.params ----
+
+NET = "X: N,D; y: int[N] < C; reg: 0.1"
+
+
+def test_a_model_class_method_is_checked_in_its_params_and_its_guess_is_said():
+    report = check_gradients(course("neural_net", "TwoLayerNet.loss"), shapes=NET, cases=CASES)
+    assert report["ok"], text(report)
+    assert list(report["parameters"]) == ["W1", "b1", "W2", "b2"]
+    assert report["warnings"][0] == ("TwoLayerNet(input_size=D, hidden_size=H, output_size=C): the constructor's "
+                                     "arguments guessed from their names and --shapes; --init gives them")
+    sizes = [dict(c["shapes"]) for c in report["cases"]]
+    assert all(s["W1"] == [s["X"][1], s["b1"][0]] and s["W2"][1] == s["b2"][0] for s in sizes)
+
+
+def test_a_relu_mask_slip_in_a_method_is_found_in_the_layer_it_touches():
+    report = check_gradients(course("neural_net_relu_mask", "TwoLayerNet.loss"), shapes=NET,
+                             init="input_size: D; hidden_size: H; output_size: C", cases=CASES)
+    assert {k: p["ok"] for k, p in report["parameters"].items()} == {"W1": False, "b1": False, "W2": True, "b2": True}
+    assert report["warnings"] == [] or "guessed" not in report["warnings"][0]  # --init given: nothing guessed
+
+
+def test_a_constructor_argument_that_cannot_be_guessed_asks_for_init(user_module):
+    f = user_module('''
+        import numpy as np
+        class Net:
+            def __init__(self, width, depth_of_field):
+                self.params = {"W": np.zeros((width, 2))}
+            def loss(self, X):
+                return np.sum(X @ self.params["W"]), {"W": X.sum(axis=0)[:, None] * np.ones((1, 2))}
+        ''')
+    with pytest.raises(UsageError, match="cannot guess Net's argument 'width' from its name: give it with --init"):
+        check_gradients(f("Net.loss"), shapes="X: N,D", cases=2)
+    assert check_gradients(f("Net.loss"), shapes="X: N,D", init="width: D; depth_of_field: 3", cases=3)["ok"]

@@ -96,8 +96,10 @@ def load(spec):
 
 
 def attribute(module, where, name):
-    """module.name, which must be callable."""
-    function = getattr(module, name, None)
+    """module.name, which must be callable; a dotted name (TwoLayerNet.loss) is looked up part by part."""
+    function = module
+    for part in name.split("."):
+        function = getattr(function, part, None)
     if function is None:
         raise MissingFunction(f"{where} has no function {name!r}")
     if not callable(function):

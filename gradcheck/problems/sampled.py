@@ -107,7 +107,7 @@ class SampledProblem:
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.timeout = timeout
         self.reference = self.candidate = None
-        self.names, self.notes, self.first = [], [], None
+        self.told, self.names, self.notes, self.first = {}, [], [], None
 
     # The workers
 
@@ -142,7 +142,7 @@ class SampledProblem:
             roles, told = self.reference_roles(self.specs)
             reference, candidate = InProcess(roles), InProcess(self.candidate_roles(self.specs))
         self.reference, self.candidate = reference, candidate
-        self.names, self.notes = told.get("names", []), told.get("notes", [])
+        self.told, self.names, self.notes = told, told.get("names", []), told.get("notes", [])
 
     def reference_specs(self):
         """What the reference's worker loads: everything but the candidate."""

@@ -9,6 +9,9 @@ Each entry names an argument:
     int[N] < C    an int array of those dimensions, each entry in [0, C): labels
     0.1, 3        a number, passed as it is (a float is data, an int stays fixed, as a group count would)
 Arguments the spec leaves out take their defaults.
+
+--init gives a model class's constructor its arguments in the same words, where a letter is a size (an int),
+the same size as the letter in --shapes: "input_size: D; hidden_size: H; num_classes: C; std: 0.1".
 """
 
 import re
@@ -78,12 +81,24 @@ def parse(spec):
     return entries
 
 
-class Shapes:
-    """sample(rng) -> {argument: value} from a spec; the letters drawn distinct in every case."""
+def parse_init(spec):
+    """--init's entries: NAME: a letter (a size), or a number."""
+    entries = []
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        name, colon, value = (s.strip() for s in part.partition(":"))
+        if not colon or not _NAME.match(name) or not (_NAME.match(value) or re.fullmatch(r"[-+.\deE]+", value)):
+            raise UsageError(f"--init: {part!r} is not NAME: SIZE or NAME: NUMBER (e.g. 'hidden_size: H', 'std: 0.1')")
+        entries.append(Entry(name, "size", (value,)) if _NAME.match(value) else Entry(name, "number", number=_number(value)))
+    return entries
 
-    def __init__(self, spec):
-        self.spec, self.entries = spec, parse(spec)
-        self.letters = sorted({d for e in self.entries for d in (*e.dims, e.bound) if isinstance(d, str)})
+
+class Shapes:
+    """sample(rng) -> {argument: value} from a spec; the letters drawn distinct in every case. With `init`
+    entries (parse_init), draw(rng) -> (arguments, the constructor's arguments)."""
+
+    def __init__(self, spec, init=()):
+        self.spec, self.entries, self.init = spec, parse(spec), list(init)
+        self.letters = sorted({d for e in (*self.entries, *self.init) for d in (*e.dims, e.bound) if isinstance(d, str)})
         if len(self.letters) > len(SIZES):
             raise UsageError(f"--shapes: {len(self.letters)} letters; at most {len(SIZES)} can be drawn distinct")
 
@@ -98,6 +113,9 @@ class Shapes:
                              f"{'it' if len(missing) == 1 else 'them'}")
 
     def __call__(self, rng):
+        return self.draw(rng)[0]
+
+    def draw(self, rng):
         sizes = dict(zip(self.letters, (int(s) for s in rng.choice(SIZES, len(self.letters), replace=False))))
         size = lambda d: sizes[d] if isinstance(d, str) else d
         values = {}
@@ -109,4 +127,4 @@ class Shapes:
                 values[e.name] = rng.integers(0, size(e.bound), shape)
             else:
                 values[e.name] = e.number
-        return values
+        return values, {e.name: sizes[e.dims[0]] if e.kind == "size" else e.number for e in self.init}

@@ -9,6 +9,12 @@ the arguments. --wrt W,b names them instead. The other arguments are data: passe
 Its arguments come from --shapes (problems.shapes), or from sample(rng) -> {argument: value}. The loss mode's
 machinery does the rest: the differentiated arguments are its params, the others its data, in signature order.
 
+A model class's method over self.params (neural_net.py:TwoLayerNet.loss, loss(X, y, reg) -> (loss, grads)) is
+checked the same way, its params being self.params: in every case the class is built with its constructor's
+arguments (--init, or guessed from their names and --shapes, and said), and self.params drawn anew at random, of
+the shapes the constructor gave them (weights of scale 1/sqrt(fan-in), biases nonzero: a constructor's tiny
+initial weights would hide a mistake that only shows away from zero).
+
     reference_roles, candidate_roles   what each worker runs (the worker calls them by the mode's name)
     ValueGradProblem                   gradcheck's process: how a case reaches the candidate, and the words
 """
@@ -119,6 +125,122 @@ class Gradients:
         return as_dict(grad, self.wrt or differentiated(grad, self.names, arguments))
 
 
+# Constructor arguments guessed from their names: (words in the name, where the size comes from in --shapes).
+GUESSES = ((("input", "dim"), "the last dimension of the first float array"),
+           (("class", "output"), "the bound of the first int array"),
+           (("hidden",), "a size of its own"))
+
+
+def guessed_init(cls, shapes):
+    """--init entries for the constructor's arguments that have no default, guessed from their names, and words
+    that say so; a LoadError that names the argument where no guess fits."""
+    from .shapes import Entry
+
+    used = set(shapes.letters)
+    floats_ = [e for e in shapes.entries if e.kind == "float" and e.dims]
+    ints = [e for e in shapes.entries if e.kind == "int"]
+    sources = {GUESSES[0][1]: floats_[0].dims[-1] if floats_ else None, GUESSES[1][1]: ints[0].bound if ints else None}
+    parameters = inspect.signature(cls).parameters.values()
+    entries, words = [], []
+    for p in parameters:
+        if p.default is not p.empty or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            continue
+        source = next((where for keys, where in GUESSES if any(k in p.name.lower() for k in keys)), None)
+        size = sources.get(source) if source != GUESSES[2][1] else next(c for c in "HIJKLMOPQRSTUVWZ" if c not in used)
+        if size is None:
+            raise LoadError(f"cannot guess {cls.__name__}'s argument {p.name!r} from its name: give it with --init "
+                            f"'{p.name}: 5' (a letter of --shapes, or a number)")
+        used.add(size)
+        entries.append(Entry(p.name, "size", (size,)) if isinstance(size, str) else Entry(p.name, "number", number=size))
+        words.append(f"{p.name}={size}")
+    said = (f"{cls.__name__}({', '.join(words)}): the constructor's arguments guessed from their names and --shapes; "
+            "--init gives them") if words else None
+    return entries, said
+
+
+def _required(function):
+    """The positional arguments that have no default."""
+    return [p.name for p in inspect.signature(function).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _drawn_params(params, rng, name):
+    """self.params drawn anew, each of the shape the constructor gave it."""
+    if not isinstance(params, dict) or not params or not all(floats(p) for p in params.values()):
+        raise SetupError(f"{name}'s self.params must be a dict of float arrays, the parameters its method "
+                         f"differentiates; got {what(params)}")
+    return {k: (rng.standard_normal(p.shape) / np.sqrt(p.shape[0]) if p.ndim >= 2 else rng.standard_normal(p.shape))
+            for k, p in params.items()}
+
+
+class Method:
+    """A model class's method called on an instance built with the case's constructor arguments, its self.params
+    the case's: method(params, init, *arguments). `jax_class` the same class run with jax.numpy, for the loss."""
+
+    def __init__(self, cls, method):
+        self.cls, self.method = cls, method
+        self.names = argument_names(getattr(cls, method))[1:]  # without self
+
+    def instance(self, cls, params, init):
+        model = cls(**init)
+        model.params = params  # the very dict given: a method that changes it in place is seen to
+        return model
+
+    def __call__(self, params, init, *args):
+        grads = _pair(getattr(self.instance(self.cls, params, init), self.method)(*args), self.method)[1]
+        if not isinstance(grads, dict):
+            raise TypeError(f"{self.cls.__name__}.{self.method} must return (loss, grads), grads a dict keyed as "
+                            f"self.params; it returned {what(grads)} for grads")
+        return grads
+
+    def loss(self, cls):
+        def loss(params, init, *args):
+            return _pair(getattr(self.instance(cls, params, init), self.method)(*args), self.method)[0]
+
+        return loss
+
+    def sampler(self, shapes):
+        def sample(rng):
+            arguments, init = shapes.draw(rng)
+            params = _drawn_params(self.cls(**init).params, rng, self.cls.__name__)
+            return params, (init, *(arguments[n] for n in self.names if n in arguments))
+
+        return sample
+
+
+def _class_and_method(specs):
+    """(the class, the method's name) where the candidate is Class.method, else None."""
+    spec = specs["candidate"]
+    qualname = spec.rpartition(":")[2] if isinstance(spec, str) else getattr(spec, "__qualname__", "")
+    if "." not in qualname or "<locals>" in qualname:
+        return None
+    class_name, _, method = qualname.rpartition(".")
+    if isinstance(spec, str):
+        return resolve(f"{spec.rpartition(':')[0]}:{class_name}"), method
+    return getattr(inspect.getmodule(spec), class_name), method
+
+
+def _method_roles(specs, cls, method):
+    from .shapes import Shapes, parse_init
+
+    if not specs.get("shapes"):
+        raise LoadError(f"{cls.__name__}.{method} is a method over self.params: give its arguments with --shapes")
+    plain = Shapes(specs["shapes"])
+    init, said = (parse_init(specs["init"]), None) if specs.get("init") else guessed_init(cls, plain)
+    shapes = Shapes(specs["shapes"], init)
+    call = Method(cls, method)
+    try:
+        shapes.check(call.names, _required(getattr(cls, method))[1:])
+    except UsageError as exc:
+        raise LoadError(str(exc)) from None
+    where = specs["candidate"].rpartition(":")[0] if isinstance(specs["candidate"], str) else None
+    jax_class, path = under_jax_numpy(f"{where}:{cls.__name__}" if where else None, cls, "")
+    side = LossSide(call.sampler(shapes), call.loss(cls), call.loss(jax_class), path)
+    side.labels = ("self.params", "the arguments")
+    return side.roles(), {"names": ["the constructor's arguments", *call.names], "notes": [said] if said else [],
+                          "method": True}
+
+
 def _wrt(specs):
     return [n.strip() for n in specs["wrt"].split(",") if n.strip()] if specs.get("wrt") else None
 
@@ -128,17 +250,19 @@ def sampler(specs, function):
     if specs.get("sample"):
         return resolve(specs["sample"])
     shapes = Shapes(specs["shapes"])
-    parameters = inspect.signature(function).parameters.values()
     try:
-        shapes.check(argument_names(function), [p.name for p in parameters if p.default is p.empty and
-                                                p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+        shapes.check(argument_names(function), _required(function))
     except UsageError as exc:
         raise LoadError(str(exc)) from None
     return shapes
 
 
 def reference_roles(specs):
-    """The reference worker's roles, and the function's argument names."""
+    """The reference worker's roles, and what gradcheck's process is told: the argument names (and, for a
+    method, that it is one, and the constructor's arguments where they were guessed)."""
+    method = _class_and_method(specs)
+    if method:
+        return _method_roles(specs, *method)
     function = resolve(specs["candidate"])
     convention = Convention(function, _wrt(specs))
     jax_function, path = under_jax_numpy(specs["candidate"] if isinstance(specs["candidate"], str) else None,
@@ -151,6 +275,9 @@ def reference_roles(specs):
 
 
 def candidate_roles(specs):
+    method = _class_and_method(specs)
+    if method:
+        return {"candidate": Method(*method)}
     return {"candidate": Gradients(resolve(specs["candidate"]), _wrt(specs))}
 
 
@@ -162,9 +289,14 @@ class ValueGradProblem(LossProblem):
         """The candidate's own file: its loss is the reference's."""
         return self.specs
 
+    @property
+    def method(self):
+        """Whether the candidate is a model class's method (the reference's side tells)."""
+        return self.told.get("method", False)
+
     def _data_names(self, value):
         params, data = value
-        return [n for n in self.names if n not in params][:len(data)]
+        return (self.names if self.method else [n for n in self.names if n not in params])[:len(data)]
 
     def shapes(self, value):
         params, data = value
@@ -179,6 +311,10 @@ class ValueGradProblem(LossProblem):
     def run(self, value, case, seed):
         """The candidate called with every argument in order, then the reference computed meanwhile."""
         params, data = value
+        if self.method:  # Method(params, init, *arguments)
+            self.candidate.submit("candidate", (params, *data), ("self.params", *self._data_names(value)))
+            self.reference.submit("reference", (), ())
+            return receive(self.reference, "the loss", case.describe())
         names = [n for n in self.names if n in params or n in self._data_names(value)]
         by_name = {**params, **dict(zip(self._data_names(value), data))}
         self.candidate.submit("candidate", tuple(by_name[n] for n in names), tuple(names))
