@@ -65,8 +65,10 @@ def value_grad_problem(candidate, *, sample=None, shapes=None, init=None, wrt=No
     return ValueGradProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
-def layer_problem(backward, *, forward, sample, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):
-    specs = {"candidate": backward, "forward": forward, "sample": sample}
+def layer_problem(backward, *, forward, sample=None, shapes=None, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):
+    if (sample is None) == (shapes is None):
+        raise ValueError("a layer needs its forward's inputs: give sample or shapes, not both")
+    specs = {"candidate": backward, "forward": forward, "sample": sample, "shapes": shapes}
     return LayerProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
@@ -144,8 +146,8 @@ def check_gradients(candidate, *, loss=None, sample=None, reference=None, shapes
                call=_call("check_gradients", candidate, functions, {"cases": cases, "seed": seed, **options}))
 
 
-def check_vjp(backward, *, forward, sample, name=None, cases=DEFAULT_SAMPLED_CASES, seed=0, progress=None,
-              **options):
+def check_vjp(backward, *, forward, sample=None, shapes=None, name=None, cases=DEFAULT_SAMPLED_CASES, seed=0,
+              progress=None, **options):
     """Checks a layer's hand-derived backward pass against jax.vjp of its forward pass; returns the report.
 
     Args:
@@ -154,14 +156,16 @@ def check_vjp(backward, *, forward, sample, name=None, cases=DEFAULT_SAMPLED_CAS
       forward: forward(*inputs) -> out, or (out, cache): NumPy code, run as it is for the candidate's cache
         and with jax.numpy in NumPy's place for the reference.
       sample: sample(rng) -> forward's inputs, a tuple; non-array inputs pass through, undifferentiated.
+      shapes: instead of sample, the inputs drawn from a spec, "x: N,D; w: D,M; b: M" (see check_gradients).
+        A forward with several outputs, (h, c, cache), gets one random dout each: backward(dh, dc, cache).
       cases, seed, dtype, timeout, progress, name: as `check_gradients`'s loss mode.
 
     Returns:
       The report; its parameters are named after forward's arguments (x, w, b).
     """
-    problem = layer_problem(backward, forward=forward, sample=sample, **options)
+    problem = layer_problem(backward, forward=forward, sample=sample, shapes=shapes, **options)
     return run(problem, candidate_name=name or name_of(backward), cases=cases, seed=seed, progress=progress,
-               call=_call("check_vjp", backward, {"forward": forward, "sample": sample},
+               call=_call("check_vjp", backward, {"forward": forward, "sample": sample, "shapes": shapes},
                           {"cases": cases, "seed": seed, **options}))
 
 

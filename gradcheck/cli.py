@@ -219,23 +219,26 @@ def _mode(args):
     """("seed", "loss", "layer" or "value_and_grad", a usage problem or None), from which options were given."""
     mode = "loss" if args.loss else "layer" if args.forward else "value_and_grad" if args.shapes or args.sample \
         else "seed"
+    drawn = bool(args.sample or args.shapes)
     if args.loss and args.forward:
         return mode, "--loss and --forward are two modes: give one"
-    if args.shapes and mode != "value_and_grad":
-        return mode, f"--shapes draws the arguments of a candidate that returns (loss, grad): it does not go with " \
-                     f"--{'loss' if args.loss else 'forward'}, whose --sample draws them"
-    if args.init and not args.shapes:
+    if args.shapes and mode == "loss":
+        return mode, "--shapes draws a function's arguments by name: it does not go with --loss, whose " \
+                     "sample(rng) -> (params, data) draws them"
+    if args.shapes and args.sample:
+        return mode, "--shapes and --sample both draw the arguments: give one"
+    if args.init and (not args.shapes or mode != "value_and_grad"):
         return mode, "--init gives a model class's constructor its arguments: it belongs with --shapes"
     if args.wrt and mode != "value_and_grad":
         return mode, "--wrt belongs with --shapes (or --sample alone), for a candidate that returns (loss, grad)"
     if mode == "value_and_grad":
-        if args.shapes and args.sample:
-            return mode, "--shapes and --sample both draw the arguments: give one"
         if not args.candidate:
             return mode, (f"{'--shapes' if args.shapes else '--sample'} without --loss or --forward draws the arguments "
                           "of a candidate that returns (loss, grad): give it, path/to/file.py:function")
-    if mode in ("loss", "layer") and not args.sample:
-        return mode, f"--{'loss' if args.loss else 'forward'} needs --sample, a function sample(rng) that draws one case"
+    if mode == "loss" and not args.sample:
+        return mode, "--loss needs --sample, a function sample(rng) that draws one case"
+    if mode == "layer" and not drawn:
+        return mode, "--forward needs --sample, a function sample(rng) that draws one case, or --shapes"
     if mode in ("loss", "layer") and not args.candidate:
         return mode, f"--{'loss' if args.loss else 'forward'} needs the candidate, path/to/file.py:function"
     if mode != "loss" and args.reference:
@@ -288,8 +291,8 @@ def _problem(args, mode):
     if mode == "value_and_grad":
         return api.value_grad_problem(args.candidate, sample=args.sample, shapes=args.shapes, init=args.init,
                                       wrt=args.wrt, dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
-    return api.layer_problem(args.candidate, forward=args.forward, sample=args.sample, dtype=args.dtype,
-                             timeout=args.timeout, cache=not args.no_cache)
+    return api.layer_problem(args.candidate, forward=args.forward, sample=args.sample, shapes=args.shapes,
+                             dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
 
 
 def _cannot_load(args, mode, exc):
@@ -301,7 +304,8 @@ def _cannot_load(args, mode, exc):
         return f"cannot load candidate {args.candidate!r}: {message}"
     if mode == "value_and_grad":
         return f"cannot check {args.candidate} with {'--shapes' if args.shapes else '--sample'}: {message}"
-    options = f"{'--loss' if mode == 'loss' else '--forward'}, --sample" + (", --reference" * bool(args.reference))
+    options = f"{'--loss' if mode == 'loss' else '--forward'}, {'--shapes' if args.shapes else '--sample'}" + \
+        (", --reference" * bool(args.reference))
     return f"cannot load the reference: {options}: {message}"
 
 

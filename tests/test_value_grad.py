@@ -5,7 +5,7 @@ are differentiated read from what it returns, or named by --wrt."""
 import numpy as np
 import pytest
 
-from gradcheck import UsageError, check_gradients, text
+from gradcheck import UsageError, check_gradients, check_vjp, text
 from gradcheck.cli import main
 from gradcheck.isolation.loader import load
 from gradcheck.problems.shapes import Shapes, parse
@@ -110,7 +110,7 @@ def test_wrt_must_name_an_argument(user_module):
     ("W D,C", "is not NAME: SHAPE"),
     ("W: D,C; W: C", "'W' is given twice"),
     ("y: int[N] < C,D", "the bound after < is one letter or number"),
-    ("W: D,C-1", "a dimension is a letter or a number, got 'C-1'"),
+    ("W: D,C-1", "a dimension is a letter, a number or a multiple such as 4H, got 'C-1'"),
     ("", "no entries"),
 ])
 def test_a_shapes_spec_that_cannot_be_read_names_the_entry(spec, words):
@@ -182,3 +182,26 @@ def test_a_constructor_argument_that_cannot_be_guessed_asks_for_init(user_module
     with pytest.raises(UsageError, match="cannot guess Net's argument 'width' from its name: give it with --init"):
         check_gradients(f("Net.loss"), shapes="X: N,D", cases=2)
     assert check_gradients(f("Net.loss"), shapes="X: N,D", init="width: D; depth_of_field: 3", cases=3)["ok"]
+
+
+# ---- layers: several outputs, and inputs from --shapes ----
+
+def test_a_layer_with_two_outputs_gets_a_dout_for_each_and_its_slip_is_caught():
+    forward = course("rnn_layers", "lstm_step_forward")
+    spec = "x: N,D; prev_h: N,H; prev_c: N,H; Wx: D,4H; Wh: H,4H; b: 4H"
+    right = check_vjp(course("rnn_layers", "lstm_step_backward"), forward=forward, shapes=spec, cases=CASES)
+    assert right["ok"], text(right)
+    assert list(right["parameters"]) == ["x", "prev_h", "prev_c", "Wx", "Wh", "b"]
+    assert all(dict(c["shapes"])["Wx"][1] == 4 * dict(c["shapes"])["prev_h"][1] for c in right["cases"])
+    # dnext_h's path into the cell state forgotten: every gradient wrong, and the Taylor test sees it.
+    wrong = check_vjp(course("rnn_layers", "lstm_step_backward_one_path"), forward=forward,
+                      sample=course("rnn_layers", "sample_lstm_step"), cases=CASES)
+    assert not any(p["ok"] for p in wrong["parameters"].values())
+    assert all(t["candidate"]["slope"] < 1.2 for t in wrong["witness"]["taylor"].values())
+
+
+def test_a_layers_inputs_from_shapes_must_all_be_given():
+    forward = course("rnn_layers", "lstm_step_forward")
+    with pytest.raises(UsageError, match="--shapes must give prev_c"):
+        check_vjp(course("rnn_layers", "lstm_step_backward"), forward=forward,
+                  shapes="x: N,D; prev_h: N,H; Wx: D,4H; Wh: H,4H; b: 4H", cases=2)

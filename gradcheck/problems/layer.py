@@ -1,6 +1,9 @@
 """Layer mode: a layer's backward(dout, cache) in the modular style of course assignments, checked against
 jax.vjp of the user's NumPy forward(*inputs) -> out or (out, cache) run with jax.numpy, with a random dout.
 
+A layer with several outputs, forward -> (h, c, cache) and backward(dh, dc, cache) as an LSTM step, gets one
+random dout for each: the last item forward returns is its cache, the others its outputs.
+
 The layer is checked as the loss ⟨dout, forward(inputs)⟩ of its float-array inputs: its gradient is the VJP,
 its finite differences the witness's. Inputs that are not float arrays pass through, undifferentiated.
 
@@ -13,18 +16,21 @@ import time
 
 import numpy as np
 
-from ..errors import SetupError
+from ..errors import LoadError, SetupError, UsageError
 from ..isolation.process import what
 from ..isolation.values import Tree
 from .sampled import SampledProblem, kind, receive
-from .user_code import (Compiled, UserSide, argument_names, as_float64, check_floats, floats, input_name, jax_value,
+from .shapes import Shapes
+from .user_code import (Compiled, UserSide, argument_names, as_float64, required, check_floats, floats, input_name, jax_value,
                         not_traceable, numpy_first, reference_config, resolve, traced, under_jax_numpy,
                         untraceable_errors)
 
 
 def output(result):
-    """forward's out, whether it returns out or (out, cache)."""
-    return result[0] if isinstance(result, tuple) and len(result) == 2 else result
+    """forward's output: out, whether it returns out or (out, cache); (h, c) where it returns (h, c, cache)."""
+    if isinstance(result, tuple) and len(result) >= 2:
+        return result[0] if len(result) == 2 else tuple(result[:-1])
+    return result
 
 
 def _settings_copied(inputs):
@@ -33,9 +39,18 @@ def _settings_copied(inputs):
     return [copy.deepcopy(x) if isinstance(x, (dict, list)) else x for x in inputs]
 
 
-def _cotangent(seed, shape, dtype):
-    """The random dout of a case, from its own seed."""
-    return np.random.default_rng(list(seed)).standard_normal(shape).astype(dtype)
+def _cotangent(seed, out):
+    """The random dout of a case, from its own seed, of the shape and dtype of `out` (a tuple of them for a
+    tuple of outputs, each drawn in turn)."""
+    rng = np.random.default_rng(list(seed))
+    draw = lambda o: rng.standard_normal(np.shape(o)).astype(o.dtype)
+    return tuple(draw(o) for o in out) if isinstance(out, tuple) else draw(out)
+
+
+def _pairing(dout, out):
+    """⟨dout, out⟩ in float64, summed over the outputs where there are several."""
+    pairs = zip(dout, out) if isinstance(dout, tuple) else [(dout, out)]
+    return float(sum(np.sum(np.asarray(d, np.float64) * np.asarray(o, np.float64)) for d, o in pairs))
 
 
 class LayerSide(UserSide):
@@ -63,7 +78,7 @@ class LayerSide(UserSide):
         full = _settings_copied(self.value64)
         for i, name in positions.items():
             full[i] = point[name]
-        return float(np.sum(dout * np.asarray(output(self.numpy_fn(*full)), np.float64)))
+        return _pairing(dout, output(self.numpy_fn(*full)))
 
     def _pullback(self, inputs):
         """(out(floats, traced) -> the forward's out, pullback(floats, traced, dout) -> (out, the gradients of
@@ -98,27 +113,27 @@ class LayerSide(UserSide):
             try:
                 if not self.eager:
                     try:
-                        shape = jax.eval_shape(out, float_values, traced_values)
-                        dout = _cotangent(dout_seed, shape.shape, shape.dtype)
+                        dout = _cotangent(dout_seed, jax.eval_shape(out, float_values, traced_values))
                         result, grads = self.compiled(key, pullback, float_values, traced_values, dout)
                     except untraceable_errors():
                         self.eager = True
                 if self.eager:
                     start = time.perf_counter()
                     result = out(float_values, traced_values)
-                    dout = _cotangent(dout_seed, np.shape(result), np.asarray(result).dtype)
+                    dout = _cotangent(dout_seed, jax.tree.map(np.asarray, result))
                     result, grads = pullback(float_values, traced_values, dout)
                     self.compiled.run_s += time.perf_counter() - start
             except Exception as exc:
                 raise not_traceable(exc, self.path, "") from None
         self.grads = {input_name(self.names, i): np.asarray(g) for i, g in zip(differentiated, grads)}
         self.value64 = [as_float64(x) for x in inputs]
-        self.rest = ({i: input_name(self.names, i) for i in differentiated}, np.asarray(dout, np.float64))
+        self.rest = ({i: input_name(self.names, i) for i in differentiated}, dout)
         return Tree({"dout": dout, "timing": self.compiled.timing(self.eager), "grads": self.grads})
 
 
 class LayerCandidate:
-    """forward(*inputs) for the cache, then backward(dout, cache): one gradient per float-array input."""
+    """forward(*inputs) for the cache, then backward(dout, cache) (backward(dh, dc, cache) for several outputs):
+    one gradient per float-array input."""
 
     def __init__(self, forward, backward, names):
         self.forward, self.backward, self.names = forward, backward, names
@@ -127,8 +142,8 @@ class LayerCandidate:
         # The forward may update its settings in place (batch normalisation's running averages): it gets
         # copies of them, so that only its array inputs, which it must not change, are watched.
         result = self.forward(*_settings_copied(inputs))
-        cache = result[1] if isinstance(result, tuple) and len(result) == 2 else tuple(inputs)
-        grads = self.backward(dout, cache)
+        cache = result[-1] if isinstance(result, tuple) and len(result) >= 2 else tuple(inputs)
+        grads = self.backward(*(dout if isinstance(dout, tuple) else (dout,)), cache)
         names = [input_name(self.names, i) for i, x in enumerate(inputs) if floats(x)]
         if not isinstance(grads, (tuple, list)):
             grads = (grads,)
@@ -145,7 +160,28 @@ def reference_roles(specs):
     jax_forward, path = under_jax_numpy(specs["forward"] if isinstance(specs["forward"], str) else None,
                                         numpy_forward, "")
     names = argument_names(numpy_forward)
-    return LayerSide(resolve(specs["sample"]), numpy_forward, jax_forward, names, path).roles(), {"names": names}
+    sampler = resolve(specs["sample"]) if specs.get("sample") else _from_shapes(specs["shapes"], numpy_forward, names)
+    return LayerSide(sampler, numpy_forward, jax_forward, names, path).roles(), {"names": names}
+
+
+def _from_shapes(spec, forward, names):
+    """sample(rng) -> forward's inputs in order, drawn from --shapes (problems.shapes)."""
+    shapes = Shapes(spec)
+    try:
+        shapes.check(names, required(forward))
+    except UsageError as exc:
+        raise LoadError(str(exc)) from None
+    given = [n for n in names if n in {e.name for e in shapes.entries}]
+    if given != names[:len(given)]:
+        gap = next(n for n in names if n not in given)
+        raise LoadError(f"--shapes: the forward's inputs are passed in order: give {gap}, or leave out every input "
+                        "after it")
+
+    def sample(rng):
+        drawn = shapes(rng)
+        return tuple(drawn[n] for n in given)
+
+    return sample
 
 
 def candidate_roles(specs):

@@ -197,7 +197,7 @@ class SampledProblem:
                 "reference": self.reference_name()}
 
     def sampler_name(self):
-        return name_of(self.specs["sample"])
+        return f'--shapes "{self.specs["shapes"]}"' if "shapes" in self.specs else name_of(self.specs["sample"])
 
     def reference_name(self):
         reference = self.specs.get("reference")

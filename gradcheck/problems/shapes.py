@@ -5,7 +5,8 @@
 Each entry names an argument:
     D,C           a float64 array of those dimensions, standard normal; a letter is a dimension drawn anew in
                   every case, each letter a different size (so that a transposed gradient cannot pass by
-                  chance), a number is that size: (4,) a vector of 4, () a 0-d array
+                  chance), a number is that size: (4,) a vector of 4, () a 0-d array; 4H is four times H
+                  (an LSTM's stacked gates)
     int[N] < C    an int array of those dimensions, each entry in [0, C): labels
     0.1, 3        a number, passed as it is (a float is data, an int stays fixed, as a group count would)
 Arguments the spec leaves out take their defaults.
@@ -25,7 +26,7 @@ from ..errors import UsageError
 # no two letters coincide and a dimension of 1 does not hide a broadcasting mistake.
 SIZES = range(2, 10)
 _NAME = re.compile(r"[A-Za-z_]\w*$")
-_DIM = re.compile(r"[A-Za-z_]\w*$|\d+$")
+_DIM = re.compile(r"[A-Za-z_]\w*$|\d+$|(?P<times>\d+)\s*\*?\s*(?P<letter>[A-Za-z_]\w*)$")
 _INTS = re.compile(r"int\[(?P<dims>[^\]]*)\]\s*<\s*(?P<bound>\S+)$")
 
 
@@ -42,11 +43,19 @@ def _dims(text, entry):
     text = text.strip()
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1]
-    dims = tuple(d.strip() for d in text.split(",") if d.strip())
-    for d in dims:
-        if not _DIM.match(d):
-            raise UsageError(f"--shapes: {entry!r}: a dimension is a letter or a number, got {d!r}")
-    return tuple(int(d) if d.isdigit() else d for d in dims)
+    dims = []
+    for d in (d.strip() for d in text.split(",") if d.strip()):
+        match = _DIM.match(d)
+        if not match:
+            raise UsageError(f"--shapes: {entry!r}: a dimension is a letter, a number or a multiple such as 4H, "
+                             f"got {d!r}")
+        dims.append((int(match["times"]), match["letter"]) if match["times"] else int(d) if d.isdigit() else d)
+    return tuple(dims)
+
+
+def _letter(d):
+    """The letter a dimension draws on, or None for a fixed size."""
+    return d[1] if isinstance(d, tuple) else d if isinstance(d, str) else None
 
 
 def _number(text):
@@ -98,7 +107,7 @@ class Shapes:
 
     def __init__(self, spec, init=()):
         self.spec, self.entries, self.init = spec, parse(spec), list(init)
-        self.letters = sorted({d for e in (*self.entries, *self.init) for d in (*e.dims, e.bound) if isinstance(d, str)})
+        self.letters = sorted({_letter(d) for e in (*self.entries, *self.init) for d in (*e.dims, e.bound)} - {None})
         if len(self.letters) > len(SIZES):
             raise UsageError(f"--shapes: {len(self.letters)} letters; at most {len(SIZES)} can be drawn distinct")
 
@@ -117,7 +126,7 @@ class Shapes:
 
     def draw(self, rng):
         sizes = dict(zip(self.letters, (int(s) for s in rng.choice(SIZES, len(self.letters), replace=False))))
-        size = lambda d: sizes[d] if isinstance(d, str) else d
+        size = lambda d: d[0] * sizes[d[1]] if isinstance(d, tuple) else sizes[d] if isinstance(d, str) else d
         values = {}
         for e in self.entries:
             shape = tuple(size(d) for d in e.dims)

@@ -141,6 +141,14 @@ def argument_names(function):
         return []
 
 
+def required(function):
+    """The positional arguments that have no default."""
+    import inspect
+
+    return [p.name for p in inspect.signature(function).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
 def _module_file(module_name):
     import importlib.util
 

@@ -30,7 +30,7 @@ from ..isolation.process import what
 from .loss import LossProblem, LossSide
 from .sampled import receive
 from .shapes import Shapes
-from .user_code import argument_names, floats, resolve, under_jax_numpy
+from .user_code import argument_names, floats, required, resolve, under_jax_numpy
 
 RULE = ("one array is the gradient of the first argument, a dict of the arguments its keys name, a tuple of the "
         "first float arrays; --wrt names them instead")
@@ -158,12 +158,6 @@ def guessed_init(cls, shapes):
     return entries, said
 
 
-def _required(function):
-    """The positional arguments that have no default."""
-    return [p.name for p in inspect.signature(function).parameters.values()
-            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-
 def _drawn_params(params, rng, name):
     """self.params drawn anew, each of the shape the constructor gave it."""
     if not isinstance(params, dict) or not params or not all(floats(p) for p in params.values()):
@@ -230,7 +224,7 @@ def _method_roles(specs, cls, method):
     shapes = Shapes(specs["shapes"], init)
     call = Method(cls, method)
     try:
-        shapes.check(call.names, _required(getattr(cls, method))[1:])
+        shapes.check(call.names, required(getattr(cls, method))[1:])
     except UsageError as exc:
         raise LoadError(str(exc)) from None
     where = specs["candidate"].rpartition(":")[0] if isinstance(specs["candidate"], str) else None
@@ -251,7 +245,7 @@ def sampler(specs, function):
         return resolve(specs["sample"])
     shapes = Shapes(specs["shapes"])
     try:
-        shapes.check(argument_names(function), _required(function))
+        shapes.check(argument_names(function), required(function))
     except UsageError as exc:
         raise LoadError(str(exc)) from None
     return shapes
@@ -320,9 +314,6 @@ class ValueGradProblem(LossProblem):
         self.candidate.submit("candidate", tuple(by_name[n] for n in names), tuple(names))
         self.reference.submit("reference", (), ())
         return receive(self.reference, "the loss", case.describe())
-
-    def sampler_name(self):
-        return f'--shapes "{self.specs["shapes"]}"' if "shapes" in self.specs else super().sampler_name()
 
     def reference_name(self):
         return f"the loss {name_of(self.specs['candidate'])} returns (run with jax.numpy)"
