@@ -49,6 +49,7 @@ def test_J_tilde_and_its_gradient_agree(case):
     assert_agree(g, g_ref, case, "J~")
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(cases(lam=positive_lams))
 def test_penalty_adds_exactly_2_lam_W(case):
