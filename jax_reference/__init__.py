@@ -9,9 +9,9 @@ import importlib
 
 _EXPORTS = {
     "bucket": ".api", "forward": ".api", "grad": ".api", "loss": ".api", "stages": ".api",
-    "value_and_grad": ".api", "forward_fn": ".model", "loss_fn": ".model", "init_params": "manual_grad",
+    "value_and_grad": ".api", "hvp": ".second_order", "gnvp": ".second_order", "forward_fn": ".model", "loss_fn": ".model", "init_params": "manual_grad",
 }
-_SUBMODULES = ("api", "cases", "model", "tolerances")
+_SUBMODULES = ("api", "cases", "model", "second_order", "tolerances")
 
 __all__ = sorted(_EXPORTS)
 

@@ -9,6 +9,14 @@ function the reference uses:
   φ'(0) = 1, as jax.nn.leaky_relu (jnp.where(z >= 0, z, slope · z));
 - softplus: log(1 + e^z) has no kink; its derivative, the sigmoid of z, is
   1 − e^−a, since e^a = 1 + e^z.
+
+φ'' (second_order.py's Hessian-vector product), in terms of a too:
+
+- sigmoid: φ' = a(1 − a), so φ'' = φ'(1 − 2a);
+- tanh: φ' = 1 − a², so φ'' = −2a(1 − a²);
+- softplus: φ' = σ(z) = 1 − e^−a, so φ'' = σ(1 − σ) = (1 − e^−a) e^−a;
+- relu, leaky_relu: φ' is a step, whose derivative is 0 wherever it exists (z ≠ 0). At z = 0 it does not
+  exist; 0 is taken there too, as autodiff does (jax.jvp of jax.grad gives 0 at the kink).
 """
 
 import numpy as np
@@ -62,6 +70,23 @@ def log_softmax(z):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
+def sigmoid_second(a):
+    return a * (1 - a) * (1 - 2 * a)
+
+
+def tanh_second(a):
+    return -2 * a * (1 - a * a)
+
+
+def softplus_second(a):
+    e = np.exp(-a)  # a >= 0, so e is in (0, 1]
+    return -np.expm1(-a) * e
+
+
+def zero_second(a):
+    return np.zeros_like(a)
+
+
 # name -> (φ, φ' as a function of a = φ(z))
 TABLE = {
     "sigmoid": (sigmoid, sigmoid_prime),
@@ -70,5 +95,8 @@ TABLE = {
     "leaky_relu": (leaky_relu, leaky_relu_prime),
     "softplus": (softplus, softplus_prime),
 }
+# name -> φ'' as a function of a = φ(z)
+SECOND = {"sigmoid": sigmoid_second, "tanh": tanh_second, "relu": zero_second, "leaky_relu": zero_second,
+          "softplus": softplus_second}
 # Activations with a kink, where tests and gradcheck put exact zeros in z.
 KINKED = ("relu", "leaky_relu")

@@ -186,3 +186,21 @@ def check_loss_inputs(params, X, y, lam, activation):
     params, X, activations = check_forward_inputs(params, X, activation)
     K = params[f"W{len(activations) + 1}"].shape[1]
     return params, X, check_y(y, X.shape[0], K), lam, activations
+
+
+def check_direction(v, params):
+    """Returns v, the direction of a Hessian-vector product, checked against (checked) params: the same keys,
+    shapes and dtype, finite."""
+    if not isinstance(v, Mapping):
+        raise TypeError(f"v must be a dict with the keys of params ({', '.join(params)}); got {type(v).__name__}")
+    if set(v) != set(params):
+        raise ValueError(f"v must have the keys of params ({', '.join(params)}); got {', '.join(map(str, v))}")
+    checked = {}
+    for name, p in params.items():
+        array = _float_array(f"v[{name!r}]", v[name])
+        _check_shape(f"v[{name!r}]", array, p.shape, f"{p.shape}, as params[{name!r}]")
+        if array.dtype != p.dtype:
+            raise TypeError(f"v[{name!r}] has dtype {array.dtype} but params have {p.dtype}; v must share it")
+        _check_finite(f"v[{name!r}]", array)
+        checked[name] = array
+    return checked
