@@ -16,6 +16,7 @@ from .problems.layer import LayerProblem
 from .problems.loss import LossProblem
 from .problems.seed import SeedProblem
 from .problems.seed_cases import DEFAULT_ACTIVATIONS
+from .problems.seed_products import SeedProductProblem
 from .problems.value_grad import ValueGradProblem
 from .report import Report, build
 from .report.text import text
@@ -48,6 +49,30 @@ def seed_problem(candidate, *, dtype=np.float64, activations=DEFAULT_ACTIVATIONS
                  timeout=DEFAULT_TIMEOUT, cache=False):
     return SeedProblem(candidate, dtype=dtype, activations=activations, lams=lams, depth=depth, stages=stages,
                        timeout=timeout, cache=choose(cache))
+
+
+def product_problem(candidate, *, product="hvp", dtype=np.float64, activations=DEFAULT_ACTIVATIONS, lams=None,
+                    depth=2, timeout=DEFAULT_TIMEOUT, cache=False):
+    return SeedProductProblem(candidate, product=product, dtype=dtype, activations=activations, lams=lams,
+                              depth=depth, timeout=timeout, cache=choose(cache))
+
+
+def check_products(candidate, *, product="hvp", name=None, cases=DEFAULT_CASES, seed=0, progress=None, **options):
+    """Checks a hand-derived Hessian-vector product of the seed model (or, product="gnvp", its Gauss-Newton-vector
+    product) against autodiff, one random direction v per case; returns the report.
+
+    Args:
+      candidate: hvp(params, v, X, y, lam, activation) -> a dict with the keys and shapes of params, as
+        `manual_grad.hvp`; a function, or a spec "path/to/file.py:function" run in a worker of its own.
+      product: "hvp" (checked against jax.jvp of jax.grad, and central differences of manual_grad's gradient
+        along random directions) or "gnvp" (against jax.linearize of the logits and the cross-entropy's Hessian).
+      cases, seed, dtype, activations, lams, depth, timeout, cache, progress, name: as `check_gradients`'s seed
+        mode.
+    """
+    problem = product_problem(candidate, product=product, **options)
+    return run(problem, candidate_name=name or name_of(candidate), cases=cases, seed=seed, progress=progress,
+               call=_call("check_products", candidate, {}, {"product": product, "cases": cases, "seed": seed,
+                                                            **options}))
 
 
 def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):

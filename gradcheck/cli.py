@@ -122,6 +122,12 @@ def parser():
                    help="networks of L weight layers, W1, b1, …, WL, bL, with mixed activations (default 2)")
     p.add_argument("--lam", type=_lam, action="append", dest="lams",
                    help="a λ value to use (repeat for several; default: 0 and random λ > 0)")
+    p.add_argument("--hvp", action="store_true",
+                   help="the seed model's second order: the candidate is hvp(params, v, X, y, lam, activation) -> H v, "
+                   "checked against jax.jvp of jax.grad (default candidate: manual_grad:hvp)")
+    p.add_argument("--gnvp", action="store_true",
+                   help="as --hvp, for the Gauss-Newton-vector product J_zᵀ H_z J_z v + 2λV (default candidate: "
+                   "manual_grad:gnvp)")
     p.add_argument("--stages", action="store_true",
                    help="also check δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 from the candidate file's stages()")
     p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
@@ -243,8 +249,12 @@ def _mode(args):
         return mode, f"--{'loss' if args.loss else 'forward'} needs the candidate, path/to/file.py:function"
     if mode != "loss" and args.reference:
         return mode, "--reference is a loss written in JAX: it belongs with --loss"
+    if args.hvp and args.gnvp:
+        return mode, "--hvp and --gnvp check two different products: give one"
+    if (args.hvp or args.gnvp) and args.stages:
+        return mode, "--stages checks a gradient's δ: it does not go with --hvp or --gnvp"
     seed_only = [f"--{o}" for o, v in (("depth", args.depth), ("activation", args.activations), ("lam", args.lams),
-                                       ("stages", args.stages)) if v]
+                                       ("stages", args.stages), ("hvp", args.hvp), ("gnvp", args.gnvp)) if v]
     if mode != "seed" and seed_only:
         option = {"loss": "--loss", "layer": "--forward", "value_and_grad": "a candidate returning (loss, grad)"}[mode]
         return mode, f"{', '.join(seed_only)} belong to the seed model's mode, not to {option}"
@@ -280,6 +290,11 @@ def _write_reports(args, report):
 
 def _problem(args, mode):
     """The mode's problem, from the arguments."""
+    if mode == "seed" and (args.hvp or args.gnvp):
+        return api.product_problem(args.candidate, product="hvp" if args.hvp else "gnvp",
+                                   dtype=args.dtype or "float64", activations=args.activations or DEFAULT_ACTIVATIONS,
+                                   lams=args.lams, depth=args.depth or 2, timeout=args.timeout,
+                                   cache=not args.no_cache)
     if mode == "seed":
         return api.seed_problem(args.candidate, dtype=args.dtype or "float64",
                                 activations=args.activations or DEFAULT_ACTIVATIONS, lams=args.lams,
@@ -311,7 +326,8 @@ def _cannot_load(args, mode, exc):
 
 def _run(args):
     mode, problem = _mode(args)
-    args.candidate = args.candidate or "manual_grad:grad"
+    args.candidate = args.candidate or \
+        ("manual_grad:hvp" if args.hvp else "manual_grad:gnvp" if args.gnvp else "manual_grad:grad")
     problem = problem or _check_outputs(args)
     if problem:
         return _usage_error(problem)

@@ -51,8 +51,9 @@ def prepare(cases, dtype):
         yield from zip(chunk, built, references, references64)
 
 
-def _runner(candidate, stages, timeout):
-    """The candidate's runner: in a worker process for a spec, in this process for a function."""
+def _runner(candidate, stages, timeout, args=GRAD_ARGS):
+    """The candidate's runner: in a worker process for a spec, in this process for a function; args: the
+    names it is called with."""
     if isinstance(candidate, str):
         specs = {"candidate": candidate}
         if stages is True:
@@ -60,7 +61,7 @@ def _runner(candidate, stages, timeout):
         elif stages:
             raise TypeError("stages must be True (the candidate module's stages) when the candidate is a spec; "
                             f"got {type(stages).__name__}")
-        runner = Isolated(specs, timeout=timeout, expects={"candidate": GRAD_ARGS, "stages": STAGES_ARGS})
+        runner = Isolated(specs, timeout=timeout, expects={"candidate": args, "stages": STAGES_ARGS})
         try:
             runner.load()
         except Misfit as exc:
@@ -77,7 +78,7 @@ def _runner(candidate, stages, timeout):
         if not callable(stages):
             raise TypeError(f"stages must be a function stages(params, X, y, activation); got {type(stages).__name__}")
         functions["stages"] = stages
-    for role, names in (("candidate", GRAD_ARGS), ("stages", STAGES_ARGS)):
+    for role, names in (("candidate", args), ("stages", STAGES_ARGS)):
         problem = misfit(functions[role], names) if role in functions else None
         if problem:
             raise Misfit(f"{problem}{OTHER_MODES}", role)

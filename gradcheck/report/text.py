@@ -118,6 +118,8 @@ def notes(report):
 
 def witness_line(report):
     w = report["witness"]
+    if w.get("none"):  # a product no finite difference can take
+        return f"witness: none, {w['none']}"
     if w["ok"]:
         verdict = f"agree with the reference in {_plural(w['cases_checked'], 'case')} (within {w['tolerance']:g} of {w['scale']}"
     else:
