@@ -6,8 +6,8 @@ product was asked).
 
 from jax_reference.tolerances import tolerance
 
-from .laws import Diagnosis, Model, close, fitted_law, matches, scaled
-from .seed import PRIME, expected_shape
+from .laws import Diagnosis, Model, matches
+from .seed import PRIME, expected_shape, penalty_law_words
 
 # φ'' of each activation, through a = φ(z).
 SECOND = {"sigmoid": "a (1 − a)(1 − 2a)", "tanh": "−2a (1 − a²)", "relu": "0", "leaky_relu": "0",
@@ -32,21 +32,9 @@ class ProductModel(Model):
         return r.case.lam * r.arrays["direction"][name] if r.case.lam > 0 else None
 
     def penalty_words(self, name, ps, cases):
-        is_bias = name.startswith("b")
-        if all(close(p, 0.0 if is_bias else 2.0, 1e-2) for p in ps):
-            return None
-        symbol = f"λV_{name}"
-        found = fitted_law(ps, cases)
-        if found is None:
-            return (f"wrong only when λ > 0: the error is a multiple of λ times v's {name} whose coefficient varies "
-                    f"from case to case ({min(ps):.3g} to {max(ps):.3g})")
-        alpha, rule = found
-        if is_bias:
-            return f"regularises the bias (adds {scaled(alpha, rule, symbol)}): biases are not regularised"
-        if rule == "" and close(alpha, 0, 1e-2):
-            return f"the penalty's term 2λV is missing (the Hessian of λ‖{name}‖² is 2λI, times v)"
-        return (f"the penalty's term is {scaled(alpha, rule, symbol)}, expected 2λV (the Hessian of λ‖{name}‖² is "
-                "2λI, times v)")
+        return penalty_law_words(name, ps, cases, f"λV_{name}", f"the penalty's term 2λV (the Hessian of λ‖{name}‖² "
+                                 "is 2λI, times v)", f"the penalty's term is {{}}, expected 2λV (the Hessian of "
+                                 f"λ‖{name}‖² is 2λI, times v)")
 
     def multiple_words(self, name, multiples, cases):
         return None

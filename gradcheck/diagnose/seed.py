@@ -40,6 +40,30 @@ def expected_shape(name, case):
     return "(" + ", ".join(symbols) + ("," if len(symbols) == 1 else "") + ")", sizes
 
 
+def penalty_law_words(name, ps, cases, symbol, expected, wrong):
+    """Words for a penalty term p·(symbol) in each case, or None where p is right (2 for weights, 0 for biases):
+    the seed model's gradient (2λW) and its Hessian-vector product (2λV) alike. expected: the right term, in
+    words; wrong: words with {} for the term found."""
+    is_bias = name.startswith("b")
+    if all(close(p, 0.0 if is_bias else 2.0, 1e-2) for p in ps):
+        return None
+    found = fitted_law(ps, cases)
+    if found is None:
+        return (f"wrong only when λ > 0: the error is a multiple of {symbol} whose coefficient varies from case to "
+                f"case ({min(ps):.3g} to {max(ps):.3g}) and follows no law in N and K")
+    alpha, rule = found
+    if is_bias:
+        return f"regularises the bias (adds {scaled(alpha, rule, symbol)}): biases are not regularised"
+    if rule == "" and close(alpha, 0, 1e-2):
+        return f"{expected} is missing"
+    words = wrong.format(scaled(alpha, rule, symbol))
+    if rule == "1/N":
+        words += ": the penalty is added to J~ once, not averaged over the examples"
+    elif rule == "N":
+        words += ": the penalty is added to J~ once, not once per example"
+    return words
+
+
 class SeedModel(Model):
     """The seed network of `depth` weight layers."""
 
@@ -54,25 +78,8 @@ class SeedModel(Model):
 
     def penalty_words(self, name, ps, cases):
         """Words for a penalty gradient p λθ in each case, or None where p is right (2 for weights, 0 for biases)."""
-        is_bias = name.startswith("b")
-        if all(close(p, 0.0 if is_bias else 2.0, 1e-2) for p in ps):
-            return None
-        symbol = f"λ{name}"
-        found = fitted_law(ps, cases)
-        if found is None:
-            return (f"wrong only when λ > 0: the error is a multiple of λ{name} whose coefficient varies from case to "
-                    f"case ({min(ps):.3g} to {max(ps):.3g}) and follows no law in N and K")
-        alpha, rule = found
-        if is_bias:
-            return f"regularises the bias (adds {scaled(alpha, rule, symbol)}): biases are not regularised"
-        if rule == "" and close(alpha, 0, 1e-2):
-            return f"the penalty gradient 2λ{name} is missing"
-        words = f"penalty gradient is {scaled(alpha, rule, symbol)}, expected 2λ{name} (the derivative of λ‖{name}‖²)"
-        if rule == "1/N":
-            words += ": the penalty is added to J~ once, not averaged over the examples"
-        elif rule == "N":
-            words += ": the penalty is added to J~ once, not once per example"
-        return words
+        return penalty_law_words(name, ps, cases, f"λ{name}", f"the penalty gradient 2λ{name}",
+                                 f"penalty gradient is {{}}, expected 2λ{name} (the derivative of λ‖{name}‖²)")
 
     def multiple_words(self, name, multiples, cases):
         return None  # the seed model's parameters are never 0-d
