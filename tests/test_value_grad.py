@@ -13,7 +13,7 @@ from gradcheck.problems.shapes import Shapes, parse
 from .paths import COURSE
 
 SOFTMAX = "W: D,C; X: N,D; y: int[N] < C; reg: 0.1"
-CASES = 5
+CASES = 3  # three drawn shapes: letters distinct in each, so a transpose cannot pass
 
 
 def course(name, function):
