@@ -16,7 +16,8 @@ from jax_reference.cases import make_case
 
 LAM = 0.1
 NAMES = {"manual_grad": "manual_grad", "manual_grad_aa": "manual_grad (A/A)", "line_by_line": "line by line",
-         "jax_jit": "jax.jit", "torch_autograd": "PyTorch", "gemm_floor": "GEMM floor"}
+         "jax_jit": "jax.jit", "torch_autograd": "PyTorch", "gemm_floor": "GEMM floor",
+         "manual_hvp": "manual_grad.hvp", "manual_hvp_aa": "manual_grad.hvp (A/A)", "jax_jit_hvp": "jax.jit hvp"}
 
 
 def problem(shape, dtype, seed=0):
@@ -128,6 +129,40 @@ def torch_autograd(params, X, y, activation):
 def known(params, X, y, activation, nbytes):
     """Allocates, touches and frees `nbytes`: what a truthful memory measurement must report."""
     return lambda: np.ones(nbytes // 8, np.float64).sum()
+
+
+def _direction(params):
+    rng = np.random.default_rng(1)
+    return {k: rng.standard_normal(p.shape).astype(p.dtype) for k, p in params.items()}
+
+
+def manual_hvp(params, X, y, activation):
+    """manual_grad.hvp along a fixed random direction: the R-operator's extra forward and backward pass."""
+    v = _direction(params)
+    return lambda: mg.hvp(params, v, X, y, LAM, activation)
+
+
+manual_hvp_aa = manual_hvp
+
+
+def jax_jit_hvp(params, X, y, activation):
+    """jax.jit of jax.jvp(jax.grad(loss_fn)) on device arrays, forward-over-reverse; (run, compile seconds)."""
+    import jax
+    import jax.numpy as jnp
+
+    activations = (activation,) * (len(params) // 2 - 1) if isinstance(activation, str) else tuple(activation)
+    with jax.enable_x64(True):
+        f = jax.jit(lambda p, v, X, y: jax.jvp(lambda q: jax.grad(jr.loss_fn)(q, X, y, LAM, activations), (p,), (v,))[1])
+        args = tuple(jax.tree.map(jnp.asarray, a) for a in (params, _direction(params), X, y))
+        start = time.perf_counter()
+        jax.block_until_ready(f(*args))
+        compile_seconds = time.perf_counter() - start
+
+    def run():
+        with jax.enable_x64(True):
+            jax.block_until_ready(f(*args))
+
+    return run, compile_seconds
 
 
 def make(name, params, X, y, activation):

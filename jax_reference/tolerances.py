@@ -190,9 +190,10 @@ def product_scales(params, v, X, y, activation):
         scales[f"W{l}"] = np.linalg.norm(np.abs(a[l]).T @ R_delta[l + 1] + Ra[l].T @ delta[l + 1])
         scales[f"b{l}"] = np.linalg.norm(R_delta[l + 1].sum(axis=0))
         if l > 1:
-            phi_prime = np.abs(TABLE[activations[l - 2]][1](a[l]))
+            prime = TABLE[activations[l - 2]][1](a[l])
+            second = np.abs(SECOND[activations[l - 2]](a[l], prime))
             back = delta[l + 1] @ P[f"W{l}"].T
-            delta[l] = back * phi_prime
-            R_delta[l] = ((R_delta[l + 1] @ P[f"W{l}"].T + delta[l + 1] @ V[f"W{l}"].T) * phi_prime
-                          + back * np.abs(SECOND[activations[l - 2]](a[l])) * Rz[l])
+            delta[l] = back * np.abs(prime)
+            R_delta[l] = ((R_delta[l + 1] @ P[f"W{l}"].T + delta[l + 1] @ V[f"W{l}"].T) * np.abs(prime)
+                          + back * second * Rz[l])
     return {k: float(s) for k, s in scales.items()}

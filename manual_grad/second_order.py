@@ -14,6 +14,7 @@ backward, l = L..1:
     R{∂J~/∂W_l} = R{a_l}ᵀ δ_{l+1} + a_lᵀ R{δ_{l+1}} + 2λ V_l
     R{∂J/∂b_l}  = Σ_i R{δ_{l+1}}[i, :]
     R{δ_l} = (R{δ_{l+1}} W_lᵀ + δ_{l+1} V_lᵀ) ⊙ φ'(z_l) + (δ_{l+1} W_lᵀ) ⊙ φ''(z_l) ⊙ R{z_l}      (l >= 2)
+    with δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l), the gradient's own recursion
 
 H v is the R-gradients, with the keys of params.
 
@@ -37,30 +38,40 @@ def _products(params, v, X, y, lam, activations, exact):
     a, z_out = forward(params, X, activations)
     phi_prime = {l: TABLE[activations[l - 2]][1](a[l]) for l in range(2, L + 1)}  # φ'(z_l), from a_l
 
-    Ra, Rz = {1: np.zeros_like(X)}, {}
-    for l in range(1, L):
+    # R{a_1} = R{X} = 0: its terms are left out at l = 1 (two products of X's size, for nothing).
+    Ra, Rz = {}, {2: X @ v["W1"] + v["b1"]}  # R{z_2} = X V_1 + c_1
+    for l in range(2, L + 1):
+        Ra[l] = phi_prime[l] * Rz[l]  # R{a_l} = φ'(z_l) ⊙ R{z_l}
         Rz[l + 1] = Ra[l] @ params[f"W{l}"] + a[l] @ v[f"W{l}"] + v[f"b{l}"]  # R{z_{l+1}}
-        Ra[l + 1] = phi_prime[l + 1] * Rz[l + 1]  # R{a_{l+1}} = φ'(z_{l+1}) ⊙ R{z_{l+1}}
-    Rz_out = Ra[L] @ params[f"W{L}"] + a[L] @ v[f"W{L}"] + v[f"b{L}"]  # R{z_{L+1}}
+    Rz_out = Rz[L + 1]
 
     a_out = np.exp(log_softmax(z_out))  # a_{L+1}
     delta = {L + 1: (a_out - np.eye(z_out.shape[1], dtype=X.dtype)[y]) / N}  # δ_{L+1} = (a_{L+1} − Δ)/N
     a_Rz = a_out * Rz_out
     R_delta = {L + 1: (a_Rz - a_out * a_Rz.sum(axis=1, keepdims=True)) / N}  # R{δ_{L+1}}
     products = {}
+    # In place where an array of N rows is built, as fast.py does: each new one costs its pages again.
     for l in range(L, 0, -1):
         W, V = params[f"W{l}"], v[f"W{l}"]
         products[f"W{l}"] = a[l].T @ R_delta[l + 1] + 2 * lam * V  # a_lᵀ R{δ_{l+1}} + 2λ V_l
-        if exact:
+        if exact and l > 1:
             products[f"W{l}"] += Ra[l].T @ delta[l + 1]  # + R{a_l}ᵀ δ_{l+1}
         products[f"b{l}"] = R_delta[l + 1].sum(axis=0)  # Σ_i R{δ_{l+1}}[i, :]
-        if l > 1:
+        if l == 1:
+            break
+        R_back = R_delta[l + 1] @ W.T  # R{δ_{l+1}} W_lᵀ
+        if exact:
             back = delta[l + 1] @ W.T  # δ_{l+1} W_lᵀ
-            delta[l] = back * phi_prime[l]  # δ_l
-            R_delta[l] = (R_delta[l + 1] @ W.T) * phi_prime[l]  # R{δ_{l+1}} W_lᵀ ⊙ φ'(z_l)
-            if exact:
-                phi_second = SECOND[activations[l - 2]](a[l])
-                R_delta[l] += (delta[l + 1] @ V.T) * phi_prime[l] + back * phi_second * Rz[l]
+            R_back += delta[l + 1] @ V.T  # + δ_{l+1} V_lᵀ
+            curvature = SECOND[activations[l - 2]](a[l], phi_prime[l])  # φ''(z_l)
+            curvature *= back
+            curvature *= Rz[l]  # (δ_{l+1} W_lᵀ) ⊙ φ''(z_l) ⊙ R{z_l}
+            back *= phi_prime[l]
+            delta[l] = back  # δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l), for the layer below
+        R_back *= phi_prime[l]
+        if exact:
+            R_back += curvature
+        R_delta[l] = R_back  # R{δ_l}
     return {name: products[name] for name in params}
 
 

@@ -28,7 +28,7 @@ def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0):
     Rdelta3 = (a3 * Rz3 - a3 * (a3 * Rz3).sum(axis=1, keepdims=True)) / N   # R{δ3}: (diag(a3) − a3 a3ᵀ) R{z3} / N
     Rdelta2 = (Rdelta3 @ W2.T + delta3 @ V2.T) * phi_prime(a2)             # R{δ2}, its φ' part
     if phi_second:
-        Rdelta2 += (delta3 @ W2.T) * SECOND[activation](a2) * Rz2          # … and its φ''(z2) part
+        Rdelta2 += (delta3 @ W2.T) * SECOND[activation](a2, phi_prime(a2)) * Rz2   # … and its φ''(z2) part
     return {"W1": X.T @ Rdelta2 + penalty * lam * V1, "b1": Rdelta2.sum(axis=0),
             "W2": Ra2.T @ delta3 + a2.T @ Rdelta3 + penalty * lam * V2, "b2": Rdelta3.sum(axis=0)}
 
