@@ -52,13 +52,20 @@ def test_gradcheck_transcripts_are_current(transcript, monkeypatch, capsys):
     assert status == (1 if "FAIL: the candidate is wrong" in expected else 0)
 
 
-def test_cited_code_and_tests_exist():
+def _tables(heading):
+    """The tables of docs/derivation.md's section that starts with `heading`, as lists of rows of cells."""
+    section = (ROOT / "docs" / "derivation.md").read_text().split(heading)[1].split("\n## ")[0]
+    return [[[cell.strip() for cell in line.strip().strip("|").split("|")] for line in block.splitlines()
+             if line.startswith("| ") and "---" not in line] for block in section.split("\n\n") if "| ---" in block]
+
+
+@pytest.mark.parametrize("heading, count, rows", [("## Where each result lives", 2, 14),
+                                                  ("## Second order", 1, 8)])
+def test_cited_code_and_tests_exist(heading, count, rows):
     """docs/derivation.md's tables tie each result to a line of code and a test: both must exist.
     A column headed "line in `manual_grad/…py`" cites that file; "checked by" cites tests."""
-    section = (ROOT / "docs" / "derivation.md").read_text().split("## Where each result lives")[1].split("\n## ")[0]
-    tables = [[[cell.strip() for cell in line.strip().strip("|").split("|")] for line in block.splitlines()
-               if line.startswith("| ") and "---" not in line] for block in section.split("\n\n") if "| ---" in block]
-    assert len(tables) == 2 and sum(len(t) - 1 for t in tables) >= 14
+    tables = _tables(heading)
+    assert len(tables) == count and sum(len(t) - 1 for t in tables) >= rows
     for header, *rows in tables:
         sources = {i: (ROOT / re.search(r"`(manual_grad/\w+\.py)`", cell).group(1)).read_text()
                    for i, cell in enumerate(header) if cell.startswith("line in")}
