@@ -14,6 +14,7 @@ from .isolation.loader import name_of
 from .pipeline.sweep import sweep
 from .problems.layer import LayerProblem
 from .problems.loss import LossProblem
+from .problems.loss_products import LossProductProblem
 from .problems.seed import SeedProblem
 from .problems.seed_cases import DEFAULT_ACTIVATIONS
 from .problems.seed_products import SeedProductProblem
@@ -57,7 +58,8 @@ def product_problem(candidate, *, product="hvp", dtype=np.float64, activations=D
                               depth=depth, timeout=timeout, cache=choose(cache))
 
 
-def check_products(candidate, *, product="hvp", name=None, cases=DEFAULT_CASES, seed=0, progress=None, **options):
+def check_products(candidate, *, product="hvp", loss=None, sample=None, name=None, cases=None, seed=0, progress=None,
+                   **options):
     """Checks a hand-derived Hessian-vector product of the seed model (or, product="gnvp", its Gauss-Newton-vector
     product) against autodiff, one random direction v per case; returns the report.
 
@@ -66,18 +68,32 @@ def check_products(candidate, *, product="hvp", name=None, cases=DEFAULT_CASES, 
         `manual_grad.hvp`; a function, or a spec "path/to/file.py:function" run in a worker of its own.
       product: "hvp" (checked against jax.jvp of jax.grad, and central differences of manual_grad's gradient
         along random directions) or "gnvp" (against jax.linearize of the logits and the cross-entropy's Hessian).
-      cases, seed, dtype, activations, lams, depth, timeout, cache, progress, name: as `check_gradients`'s seed
-        mode.
+      loss, sample: a user's NumPy loss(params, *data) and its sample(rng) -> (params, data), as
+        `check_gradients`'s loss mode: the candidate is then hvp(params, v, *data), checked against jax.jvp of
+        jax.grad of the loss run with jax.numpy (product "hvp" only).
+      cases, seed, dtype, activations, lams, depth, timeout, cache, progress, name: as `check_gradients`.
     """
+    if loss is not None or sample is not None:
+        if product != "hvp":
+            raise ValueError("a user's loss has no Gauss-Newton split (its logits are not known): product must be "
+                             f"'hvp' with loss; got {product!r}")
+        problem = loss_problem(candidate, loss=loss, sample=sample, hvp=True, **options)
+        cases = cases or DEFAULT_SAMPLED_CASES
+        return run(problem, candidate_name=name or name_of(candidate), cases=cases, seed=seed, progress=progress,
+                   call=_call("check_products", candidate, {"loss": loss, "sample": sample},
+                              {"cases": cases, "seed": seed, **options}))
+    cases = cases or DEFAULT_CASES
     problem = product_problem(candidate, product=product, **options)
     return run(problem, candidate_name=name or name_of(candidate), cases=cases, seed=seed, progress=progress,
                call=_call("check_products", candidate, {}, {"product": product, "cases": cases, "seed": seed,
                                                             **options}))
 
 
-def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False):
+def loss_problem(candidate, *, loss, sample, reference=None, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False,
+                 hvp=False):
     specs = {"candidate": candidate, "loss": loss, "sample": sample, "reference": reference}
-    return LossProblem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
+    problem = LossProductProblem if hvp else LossProblem
+    return problem(specs, dtype=_sampled_dtype(dtype), timeout=timeout, cache=choose(cache))
 
 
 def value_grad_problem(candidate, *, sample=None, shapes=None, init=None, wrt=None, dtype=None,

@@ -253,8 +253,11 @@ def _mode(args):
         return mode, "--hvp and --gnvp check two different products: give one"
     if (args.hvp or args.gnvp) and args.stages:
         return mode, "--stages checks a gradient's δ: it does not go with --hvp or --gnvp"
+    if args.gnvp and mode == "loss":
+        return mode, "--gnvp needs the logits, which a user's loss does not show: with --loss, check --hvp"
     seed_only = [f"--{o}" for o, v in (("depth", args.depth), ("activation", args.activations), ("lam", args.lams),
-                                       ("stages", args.stages), ("hvp", args.hvp), ("gnvp", args.gnvp)) if v]
+                                       ("stages", args.stages), ("hvp", args.hvp and mode != "loss"),
+                                       ("gnvp", args.gnvp)) if v]
     if mode != "seed" and seed_only:
         option = {"loss": "--loss", "layer": "--forward", "value_and_grad": "a candidate returning (loss, grad)"}[mode]
         return mode, f"{', '.join(seed_only)} belong to the seed model's mode, not to {option}"
@@ -302,7 +305,7 @@ def _problem(args, mode):
                                 cache=not args.no_cache)
     if mode == "loss":
         return api.loss_problem(args.candidate, loss=args.loss, sample=args.sample, reference=args.reference,
-                                dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)
+                                dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache, hvp=args.hvp)
     if mode == "value_and_grad":
         return api.value_grad_problem(args.candidate, sample=args.sample, shapes=args.shapes, init=args.init,
                                       wrt=args.wrt, dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache)

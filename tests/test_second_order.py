@@ -185,3 +185,27 @@ def test_a_reference_product_its_finite_differences_contradict_is_no_verdict(mon
     monkeypatch.setattr(seed_products, "jr", Skewed())
     report = check_products(mg.hvp, cases=6, activations="tanh")
     assert report["verdict"] == "no verdict" and not report["ok"]
+
+
+# ---- the loss mode's Hessian-vector product ----
+
+def logistic(function):
+    return load(f"{EXAMPLES}/second_order/logistic_regression.py:{function}")[0]
+
+
+def test_a_users_hessian_vector_product_is_checked_against_its_own_loss():
+    loss, sample = logistic("loss"), logistic("sample")
+    right = check_products(logistic("hvp"), loss=loss, sample=sample, cases=4)
+    assert right["ok"], right["hint"]
+    assert all(t["candidate"]["slope"] > 1.8 for t in right["witness"]["taylor"].values())
+    wrong = check_products(logistic("hvp_penalty_forgotten"), loss=loss, sample=sample, cases=4)
+    assert not wrong["parameters"]["w"]["ok"] and wrong["parameters"]["b"]["ok"]
+    assert "a multiple of v_w itself, as a penalty's Hessian times v would be" in wrong["parameters"]["w"]["diagnosis"]
+    assert wrong["witness"]["taylor"]["w"]["candidate"]["slope"] < 1.2
+
+
+def test_a_users_loss_has_no_gauss_newton_product(capsys):
+    with pytest.raises(ValueError, match="product must be 'hvp' with loss"):
+        check_products(logistic("hvp"), product="gnvp", loss=logistic("loss"), sample=logistic("sample"))
+    assert main(["x.py:h", "--gnvp", "--loss", "x.py:l", "--sample", "x.py:s"]) == 2
+    assert "--gnvp needs the logits" in capsys.readouterr().err

@@ -57,3 +57,17 @@ class ProductModel(Model):
                              "term of R{δ}, (δ Wᵀ) ⊙ φ''(z) ⊙ R{z} (" + "; ".join(f"{act}: φ'' = {SECOND[act]}"
                                                                            for act in bad) + ")", "activation")
         return None
+
+
+class DirectionModel(Model):
+    """A user's loss's Hessian-vector product (problems/loss_products.py): a penalty λ‖θ‖² adds 2λv, a multiple
+    of the direction, not of θ."""
+
+    def penalty_direction(self, r, name):
+        v = r.arrays["direction"][name]
+        return v if v.size > 1 else None
+
+    def penalty_words(self, name, ps, cases):
+        words = Model.penalty_words(self, f"v_{name}", ps, cases)  # the law's words, of v's part for `name`
+        return words and (words.replace("a penalty term's gradient would be", "a penalty's Hessian times v would be")
+                          .replace("the gradient of λ‖θ‖² is 2λθ", "the Hessian of λ‖θ‖² is 2λI"))

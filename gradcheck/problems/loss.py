@@ -102,9 +102,9 @@ class LossSide(UserSide):
         return Tree({"grads": self.grads, "timing": self.compiled.timing(self.eager)})
 
 
-def reference_roles(specs):
+def reference_roles(specs, side=LossSide):
     """The reference worker's roles, and what gradcheck's process is told (nothing). specs: {"sample", "loss",
-    optionally "reference"}, spec strings or functions."""
+    optionally "reference"}, spec strings or functions; side: the class of the reference's side."""
     numpy_loss = resolve(specs["loss"])
     path = None
     if specs.get("reference"):
@@ -112,7 +112,7 @@ def reference_roles(specs):
     else:
         jax_loss, path = under_jax_numpy(specs["loss"] if isinstance(specs["loss"], str) else None, numpy_loss,
                                          ALTERNATIVE)
-    return LossSide(resolve(specs["sample"]), numpy_loss, jax_loss, path).roles(), {}
+    return side(resolve(specs["sample"]), numpy_loss, jax_loss, path).roles(), {}
 
 
 def candidate_roles(specs):
