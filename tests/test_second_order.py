@@ -209,3 +209,17 @@ def test_a_users_loss_has_no_gauss_newton_product(capsys):
         check_products(logistic("hvp"), product="gnvp", loss=logistic("loss"), sample=logistic("sample"))
     assert main(["x.py:h", "--gnvp", "--loss", "x.py:l", "--sample", "x.py:s"]) == 2
     assert "--gnvp needs the logits" in capsys.readouterr().err
+
+
+def test_a_product_that_is_not_symmetric_is_the_hessian_of_nothing_and_fails():
+    """⟨u, C(v)⟩ = ⟨v, C(u)⟩ holds for any function's Hessian: a candidate that keeps R{a}ᵀ δ but drops its
+    partner δ Vᵀ breaks it, and the report says so; a right product, and one wrong but symmetric (its φ''
+    term dropped), are not held to it wrongly."""
+    from gradcheck import junit
+
+    report = check_products(example("hvp_one_cross_term"), cases=CASES)
+    assert not report["ok"] and [f["kind"] for f in report["findings"]] == ["symmetry"]
+    assert report["findings"][0]["cases"] == CASES and "not the Hessian of any function" in report["findings"][0]["words"]
+    assert 'name="candidate.symmetry"' in junit(report)
+    assert check_products(mg.hvp, cases=CASES, dtype=np.float32)["findings"] == []
+    assert check_products(example("hvp_without_phi_second"), cases=CASES)["findings"] == []

@@ -4,6 +4,7 @@ deriving Newton's method would, with two of the usual slips beside the right one
     gradcheck examples/second_order/two_layer_hvp.py:hvp --hvp
     gradcheck examples/second_order/two_layer_hvp.py:hvp_without_phi_second --hvp
     gradcheck examples/second_order/two_layer_hvp.py:hvp_penalty_once --hvp
+    gradcheck examples/second_order/two_layer_hvp.py:hvp_one_cross_term --hvp
 """
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from manual_grad.activations import SECOND, TABLE
 
 
-def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0):
+def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=True):
     W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
     V1, c1, V2, c2 = (v[k] for k in ("W1", "b1", "W2", "b2"))
     phi, phi_prime = TABLE[activation]
@@ -26,7 +27,7 @@ def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0):
     Ra2 = phi_prime(a2) * Rz2                           # R{a2} = φ'(z2) ⊙ R{z2}
     Rz3 = Ra2 @ W2 + a2 @ V2 + c2                       # R{z3}
     Rdelta3 = (a3 * Rz3 - a3 * (a3 * Rz3).sum(axis=1, keepdims=True)) / N   # R{δ3}: (diag(a3) − a3 a3ᵀ) R{z3} / N
-    Rdelta2 = (Rdelta3 @ W2.T + delta3 @ V2.T) * phi_prime(a2)             # R{δ2}, its φ' part
+    Rdelta2 = (Rdelta3 @ W2.T + (delta3 @ V2.T if cross else 0)) * phi_prime(a2)   # R{δ2}, its φ' part
     if phi_second:
         Rdelta2 += (delta3 @ W2.T) * SECOND[activation](a2, phi_prime(a2)) * Rz2   # … and its φ''(z2) part
     return {"W1": X.T @ Rdelta2 + penalty * lam * V1, "b1": Rdelta2.sum(axis=0),
@@ -45,3 +46,9 @@ def hvp_without_phi_second(params, v, X, y, lam, activation):
 def hvp_penalty_once(params, v, X, y, lam, activation):
     """λV where the penalty's Hessian gives 2λV."""
     return _hvp(params, v, X, y, lam, activation, penalty=1.0)
+
+
+def hvp_one_cross_term(params, v, X, y, lam, activation):
+    """R{δ2} without δ3 V2ᵀ, while ∂W2's R{a2}ᵀ δ3 is kept: one of a symmetric pair of terms, so the product is
+    not symmetric, and no function has it for its Hessian."""
+    return _hvp(params, v, X, y, lam, activation, cross=False)

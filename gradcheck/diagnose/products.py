@@ -49,9 +49,10 @@ class ProductModel(Model):
             return Diagnosis(f"matches {words}", "slip")
         # The activations seen only where the product is wrong, when every failing case has one of them: their
         # φ'' (relu's is 0, so a missing φ'' term leaves relu networks right).
-        bad = {act for r in failing for act in r.case.activations} - \
-            {act for r in results if r.parameters[name].ok for act in r.case.activations}
-        if bad and all(bad & set(r.case.activations) for r in failing):
+        right = {act for r in results if r.parameters[name].ok for act in r.case.activations}
+        bad = {act for r in failing for act in r.case.activations} - right
+        curved = {act for act in bad if SECOND[act] != "0"}
+        if right and bad and bad == curved and all(bad & set(r.case.activations) for r in failing):
             bad = [act for act in PRIME if act in bad]
             return Diagnosis(f"wrong only with {' and '.join(bad)}, right where φ'' is 0 (relu): check the φ''(z) "
                              "term of R{δ}, (δ Wᵀ) ⊙ φ''(z) ⊙ R{z} (" + "; ".join(f"{act}: φ'' = {SECOND[act]}"

@@ -26,6 +26,9 @@ class Prepared:
     stages: dict | None = None  # name -> the reference of the chain rule's stages, where they are checked
     timing: dict | None = None  # the reference's seconds compiling and running so far, where it says
     context: object = None  # what the problem's witness and kinks need of the case
+    # What the problem's witness found wrong with the candidate beyond its values, [{"kind", "words"}]: a Hessian
+    # that is not symmetric. Any fails the case.
+    findings: list = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class CaseResult:
     taylor: dict | None = None  # name -> {"candidate": slope, "reference": slope}, where the problem measures it
     timing: dict | None = None
     changed_own: list = field(default_factory=list)  # arguments that are the candidate's own, changed in place
+    findings: list = field(default_factory=list)  # Prepared.findings
 
     def to_json(self):
         return {
@@ -64,6 +68,7 @@ class CaseResult:
             "stages": {k: vars(v) for k, v in self.stages.items()},
             "stage_failure": self.stage_failure,
             **({"taylor": self.taylor} if self.taylor is not None else {}),
+            **({"findings": self.findings} if self.findings else {}),
         }
 
 
@@ -126,11 +131,12 @@ def run_case(problem, case):
     changed = sorted(set(outcome.modified) | set(stage_outcome.modified if stage_outcome else ()))
     # What the candidate was given to use up (a layer's dout) it may change; what its caller still owns, never.
     modified = [name for name in changed if name not in problem.own_inputs]
-    ok = outcome.failure is None and not extra_keys and not modified and all(c.ok for c in parameters.values())
+    ok = outcome.failure is None and not extra_keys and not modified and all(c.ok for c in parameters.values()) and \
+        not prepared.findings
     arrays = {**prepared.arrays, "candidate": candidate, "reference": prepared.reference, "excused": excused,
               "stages": {"candidate": arrays_of(stage_outcome, stages), "reference": prepared.stages}
               if prepared.stages is not None else {}}
     return CaseResult(prepared.case, prepared.dtype, ok, outcome.failure, parameters, extra_keys, modified,
                       outcome.types, witness_ok, witness_error, stages,
                       stage_outcome.failure if stage_outcome else None, arrays, taylor, prepared.timing,
-                      [name for name in changed if name in problem.own_inputs])
+                      [name for name in changed if name in problem.own_inputs], prepared.findings)

@@ -11,7 +11,7 @@ product is not the derivative of anything the witness can difference: it is witn
 import numpy as np
 
 import jax_reference as jr
-from jax_reference.tolerances import product_scales
+from jax_reference.tolerances import product_scales, tolerance
 from manual_grad import fast
 
 from ..cache import enable as enable_cache
@@ -72,6 +72,37 @@ class SeedProductProblem(SeedProblem):
                   "gnvp" if self.product == "hvp" else "hvp": other}
         return Prepared(case, self.dtype, reference, dict.fromkeys(scales, self.dtype), scales, arrays,
                         context=checked)
+
+    def witness(self, prepared, candidate):
+        """The reference's witness, computed in `start`; and, for the Hessian, the candidate's symmetry: a second
+        call along u, and ⟨u, C(v)⟩ against ⟨v, C(u)⟩, equal for the Hessian of any function (needing no
+        reference at all). Within the tolerance the two products' own errors allow."""
+        if self.product == "hvp" and set(candidate) == set(prepared.reference):
+            self._symmetry(prepared, candidate)
+        return prepared.context
+
+    def _symmetry(self, prepared, Cv):
+        case, (params, X, y) = prepared.case, (prepared.arrays[k] for k in ("params", "X", "y"))
+        rng = np.random.default_rng([case.seed, case.index, 4])
+        u = {k: rng.standard_normal(p.shape).astype(self.dtype) for k, p in params.items()}
+        self.candidate.submit("candidate", (params, u, X, y, case.lam, case.activation), PRODUCT_ARGS)
+        outcome = self.candidate.receive()
+        if outcome.failure or set(outcome.value) != set(Cv) or \
+                any(np.shape(outcome.value[k]) != np.shape(Cv[k]) for k in Cv):
+            return  # the first call's own verdict says what is wrong with it
+        Cu = {k: np.asarray(outcome.value[k], np.float64) for k in Cv}
+        v = prepared.arrays["direction"]
+        u64 = _float64(u)
+        norm = lambda d: float(np.sqrt(sum(np.sum(np.asarray(a, np.float64) ** 2) for a in d.values())))
+        uCv = sum(float(np.vdot(u64[k], np.asarray(Cv[k], np.float64))) for k in Cv)
+        vCu = sum(float(np.vdot(v[k], Cu[k])) for k in Cv)
+        s_v, s_u = (norm(product_scales(params, d, X, y, case.activation)) for d in (v, u))
+        bound = tolerance(self.dtype).rtol * (norm(u64) * (norm(Cv) + s_v) + norm(v) * (norm(Cu) + s_u))
+        if not abs(uCv - vCu) <= bound:
+            prepared.findings.append({"kind": "symmetry", "words": (
+                f"not symmetric: ⟨u, C(v)⟩ = {uCv:.6g} but ⟨v, C(u)⟩ = {vCu:.6g} for random u, v; a Hessian is "
+                "symmetric, so the candidate is not the Hessian of any function (a term of a symmetric pair left "
+                "out, as R{a}ᵀ δ without δ Vᵀ?)")})
 
     def settings(self, results):
         return {**super().settings(results), "mode": self.product}

@@ -142,7 +142,8 @@ def build(results, *, output, candidate_name, problem, seed):
     judged = [*parameters.values(), *stages.values()]
     # Wrong: anything the candidate did in a case with a verdict. No verdict: the rest is right, but some case or
     # parameter could not be judged (the reference not to be trusted there, or no entry off a kink).
-    wrong = (not complete or extra_keys or modified or any(p["verdict"] == "wrong" for p in judged))
+    findings = _findings(results)
+    wrong = (not complete or extra_keys or modified or findings or any(p["verdict"] == "wrong" for p in judged))
     verdict = "fail" if wrong else "no verdict" if any(p["verdict"] == "no verdict" for p in judged) else "pass"
     tol = tolerance(dtype)
     config = {"mode": settings["mode"], "cases": len(results), "seed": seed,
@@ -162,6 +163,7 @@ def build(results, *, output, candidate_name, problem, seed):
         "hint": hint({name: d for name, (_, d) in pairs.items()}, wrong_in_data, model),
         "extra_keys": extra_keys,
         "modified_inputs": modified,
+        "findings": findings,
         "witness": {**_witness(results), **problem.witness_summary(results)},
         "output": {name: tally.to_json() for name, tally in output.items()},
         "cases": [r.to_json() for r in results],
@@ -171,7 +173,19 @@ def build(results, *, output, candidate_name, problem, seed):
     return _plain(report)
 
 
+def _findings(results):
+    """What the problem found wrong with the candidate beyond its values, by kind: the words of the first case
+    found, how many cases, and which was first."""
+    found = {}
+    for r in results:
+        for f in r.findings:
+            entry = found.setdefault(f["kind"], {"kind": f["kind"], "words": f["words"], "cases": 0,
+                                                 "first_case": r.case.describe()})
+            entry["cases"] += 1
+    return list(found.values())
+
+
 def load_failure(candidate_name, message):
     """The report of a candidate that could not be loaded: no case ran."""
     return {"ok": False, "verdict": "usage error", "complete": False, "candidate": candidate_name, "load_error": message,
-            "parameters": {}, "stages": {}, "failures": [], "cases": []}
+            "parameters": {}, "stages": {}, "failures": [], "findings": [], "cases": []}

@@ -24,6 +24,7 @@ def junit(report):
             tests.append(("result.keys", False, f"unexpected keys {report['extra_keys']}"))
         if report["modified_inputs"]:
             tests.append(("inputs.unmodified", False, f"modified in place: {', '.join(report['modified_inputs'])}"))
+        tests += [(f"candidate.{f['kind']}", False, f["words"]) for f in report.get("findings", [])]
     for name, ok, message in tests:
         case = ET.SubElement(suite, "testcase", classname=f"gradcheck.{report['candidate']}", name=name)
         if not ok:

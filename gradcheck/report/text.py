@@ -106,6 +106,8 @@ def notes(report):
         lines.append(("fail", f"FAIL: unexpected keys in the candidate's result: {report['extra_keys']}"))
     if report["modified_inputs"]:
         lines.append(("fail", f"FAIL: the candidate modified its inputs in place: {', '.join(report['modified_inputs'])}"))
+    for f in report.get("findings", []):
+        lines.append(("fail", f"FAIL: {f['words']} ({_plural(f['cases'], 'case')}, the first {f['first_case']})"))
     if report["not_covered"]:
         c = report["config"]
         lines.append(("", f"not covered by {_plural(c['cases'], 'case')}: {', '.join(report['not_covered'])} "
