@@ -73,11 +73,10 @@ def _jax_jit(params, X, y, activation):
     return f, args
 
 
-def jax_jit(params, X, y, activation):
-    """jax.jit(jax.value_and_grad(loss_fn)) on device arrays; returns (run, compile seconds)."""
+def _timed(f, args):
+    """(run, compile seconds) of a jitted f on args: the first call compiles, and is timed apart."""
     import jax
 
-    f, args = _jax_jit(params, X, y, activation)
     with jax.enable_x64(True):
         start = time.perf_counter()
         jax.block_until_ready(f(*args))
@@ -88,6 +87,11 @@ def jax_jit(params, X, y, activation):
             jax.block_until_ready(f(*args))
 
     return run, compile_seconds
+
+
+def jax_jit(params, X, y, activation):
+    """jax.jit(jax.value_and_grad(loss_fn)) on device arrays; returns (run, compile seconds)."""
+    return _timed(*_jax_jit(params, X, y, activation))
 
 
 def jax_jit_compiled(params, X, y, activation):
@@ -154,15 +158,7 @@ def jax_jit_hvp(params, X, y, activation):
     with jax.enable_x64(True):
         f = jax.jit(lambda p, v, X, y: jax.jvp(lambda q: jax.grad(jr.loss_fn)(q, X, y, LAM, activations), (p,), (v,))[1])
         args = tuple(jax.tree.map(jnp.asarray, a) for a in (params, _direction(params), X, y))
-        start = time.perf_counter()
-        jax.block_until_ready(f(*args))
-        compile_seconds = time.perf_counter() - start
-
-    def run():
-        with jax.enable_x64(True):
-            jax.block_until_ready(f(*args))
-
-    return run, compile_seconds
+    return _timed(f, args)
 
 
 def make(name, params, X, y, activation):
