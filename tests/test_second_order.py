@@ -159,6 +159,8 @@ def test_the_usual_second_order_slips_are_named():
     assert "wrong only with sigmoid and tanh, right where φ'' is 0" in no_phi_second["W1"]["diagnosis"]
     penalty = check_products(example("hvp_penalty_once"), cases=CASES)["parameters"]
     assert "the penalty's term is λV_W1, expected 2λV" in penalty["W1"]["diagnosis"] and penalty["b1"]["ok"]
+    diagonal = check_products(example("hvp_softmax_diagonal"), cases=CASES)["parameters"]
+    assert all("matches the softmax's Jacobian taken as diag(a)" in p["diagnosis"] for p in diagonal.values())
 
 
 def test_product_options_that_do_not_fit_are_usage_errors(capsys):

@@ -5,6 +5,7 @@ deriving Newton's method would, with two of the usual slips beside the right one
     gradcheck examples/second_order/two_layer_hvp.py:hvp_without_phi_second --hvp
     gradcheck examples/second_order/two_layer_hvp.py:hvp_penalty_once --hvp
     gradcheck examples/second_order/two_layer_hvp.py:hvp_one_cross_term --hvp
+    gradcheck examples/second_order/two_layer_hvp.py:hvp_softmax_diagonal --hvp
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from manual_grad.activations import SECOND, TABLE
 
 
-def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=True):
+def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=True, softmax_jacobian=True):
     W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
     V1, c1, V2, c2 = (v[k] for k in ("W1", "b1", "W2", "b2"))
     phi, phi_prime = TABLE[activation]
@@ -27,6 +28,8 @@ def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=T
     Ra2 = phi_prime(a2) * Rz2                           # R{a2} = φ'(z2) ⊙ R{z2}
     Rz3 = Ra2 @ W2 + a2 @ V2 + c2                       # R{z3}
     Rdelta3 = (a3 * Rz3 - a3 * (a3 * Rz3).sum(axis=1, keepdims=True)) / N   # R{δ3}: (diag(a3) − a3 a3ᵀ) R{z3} / N
+    if not softmax_jacobian:
+        Rdelta3 = a3 * Rz3 / N  # the slip: diag(a3) alone
     Rdelta2 = (Rdelta3 @ W2.T + (delta3 @ V2.T if cross else 0)) * phi_prime(a2)   # R{δ2}, its φ' part
     if phi_second:
         Rdelta2 += (delta3 @ W2.T) * SECOND[activation](a2, phi_prime(a2)) * Rz2   # … and its φ''(z2) part
@@ -52,3 +55,8 @@ def hvp_one_cross_term(params, v, X, y, lam, activation):
     """R{δ2} without δ3 V2ᵀ, while ∂W2's R{a2}ᵀ δ3 is kept: one of a symmetric pair of terms, so the product is
     not symmetric, and no function has it for its Hessian."""
     return _hvp(params, v, X, y, lam, activation, cross=False)
+
+
+def hvp_softmax_diagonal(params, v, X, y, lam, activation):
+    """The softmax's Jacobian taken as diag(a3), its − a3 a3ᵀ forgotten."""
+    return _hvp(params, v, X, y, lam, activation, softmax_jacobian=False)

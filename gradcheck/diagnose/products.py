@@ -4,7 +4,11 @@ product where the Hessian's was asked: the φ'' and δ terms missing; the Hessia
 product was asked).
 """
 
+import numpy as np
+
 from jax_reference.tolerances import tolerance
+from manual_grad.activations import TABLE, log_softmax
+from manual_grad.deep import forward
 
 from .laws import Diagnosis, Model, matches
 from .seed import PRIME, expected_shape, penalty_law_words
@@ -17,6 +21,28 @@ OTHER = {"hvp": ("gnvp", "the Gauss-Newton product J_zᵀ H_z J_z v: the network
                          "φ''(z) term, and the terms in δ: R{a}ᵀ δ and δ Vᵀ)"),
          "gnvp": ("hvp", "the full Hessian-vector product: the Gauss-Newton product keeps only the loss's "
                          "curvature in the logits, without the φ'' and δ terms")}
+
+
+def softmax_diagonal_shift(r):
+    """What a product computed with the softmax's Jacobian taken as diag(a) adds to the right one: its R{δ_{L+1}}
+    gains a ⊙ Σ_k (a ⊙ R{z_{L+1}})_k / N, carried down by the backward pass of the gradient (it is linear there)."""
+    params = {k: np.asarray(p, np.float64) for k, p in r.arrays["params"].items()}
+    v, X = r.arrays["direction"], np.asarray(r.arrays["X"], np.float64)
+    activations, L, N = r.case.activations, len(params) // 2, X.shape[0]
+    a, z_out = forward(params, X, activations)
+    Ra = np.zeros_like(X)
+    for l in range(1, L + 1):
+        Rz = Ra @ params[f"W{l}"] + a[l] @ v[f"W{l}"] + v[f"b{l}"]
+        if l < L:
+            Ra = TABLE[activations[l - 1]][1](a[l + 1]) * Rz
+    a_out = np.exp(log_softmax(z_out))
+    shift = {}
+    R = a_out * (a_out * Rz).sum(axis=1, keepdims=True) / N
+    for l in range(L, 0, -1):
+        shift[f"W{l}"], shift[f"b{l}"] = a[l].T @ R, R.sum(axis=0)
+        if l > 1:
+            R = (R @ params[f"W{l}"].T) * TABLE[activations[l - 2]][1](a[l])
+    return shift
 
 
 class ProductModel(Model):
@@ -47,6 +73,10 @@ class ProductModel(Model):
         rtol = tolerance(dtype).rtol
         if all(matches(candidate_of(r), r.arrays[other][name], rtol) for r in failing):
             return Diagnosis(f"matches {words}", "slip")
+        if all(matches(candidate_of(r), r.arrays["reference"][name] + softmax_diagonal_shift(r)[name], rtol)
+               for r in failing):
+            return Diagnosis("matches the softmax's Jacobian taken as diag(a): R{δ} at the output is "
+                             "(diag(a) − a aᵀ) R{z} / N, row by row; its − a aᵀ R{z} is missing", "slip")
         # The activations seen only where the product is wrong, when every failing case has one of them: their
         # φ'' (relu's is 0, so a missing φ'' term leaves relu networks right).
         right = {act for r in results if r.parameters[name].ok for act in r.case.activations}
