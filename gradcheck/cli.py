@@ -184,6 +184,15 @@ def _check_outputs(args):
     return None
 
 
+def _print(report_text):
+    """The report on stdout; a reader that stops early (gradcheck … | head) is no error of gradcheck's: the
+    rest goes nowhere, and the files and the exit status are as they would be."""
+    try:
+        print(report_text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own advice for SIGPIPE
+
+
 def _write(path, content):
     with open(path, "w") as f:
         f.write(content)
@@ -363,7 +372,7 @@ def _run(args):
     except SetupError as exc:
         return _write_failure(args, str(exc))
     if not args.quiet:
-        print(text(report), flush=True)
+        _print(text(report))
     try:
         _write_reports(args, report)
     except OSError as exc:

@@ -206,6 +206,20 @@ def test_console_script_exit_statuses():
 
 
 @pytest.mark.slow
+def test_a_reader_that_stops_early_changes_no_status_and_shows_no_traceback(tmp_path):
+    """gradcheck … | head: the pipe is closed before the report is printed; the exit status and the files are the
+    verdict's, and stderr stays clean."""
+    gradcheck = str(Path(sysconfig.get_path("scripts")) / "gradcheck")
+    report = tmp_path / "r.json"
+    process = subprocess.Popen([gradcheck, f"{EXAMPLES}/sum_not_mean.py:grad", "--cases", "4", "--activation", "tanh",
+                                "--json", str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # the reader is gone before a word is written
+    err = process.stderr.read()
+    assert process.wait() == 1 and err == ""
+    assert json.loads(report.read_text())["verdict"] == "fail"
+
+
+@pytest.mark.slow
 def test_plot_draws_the_worst_case(tmp_path):
     import matplotlib.image
 
