@@ -225,3 +225,19 @@ def test_a_product_that_is_not_symmetric_is_the_hessian_of_nothing_and_fails():
     assert 'name="candidate.symmetry"' in junit(report)
     assert check_products(mg.hvp, cases=CASES, dtype=np.float32)["findings"] == []
     assert check_products(example("hvp_without_phi_second"), cases=CASES)["findings"] == []
+
+
+def test_a_candidate_whose_second_call_fails_cannot_pass():
+    """The symmetry check calls the candidate twice per case: a candidate right on its first call that raises on
+    its second fails the case, never passes it."""
+    calls = []
+
+    def right_once(params, v, X, y, lam, activation):
+        calls.append(1)
+        if len(calls) % 2 == 0:
+            raise RuntimeError("second call")
+        return mg.hvp(params, v, X, y, lam, activation)
+
+    report = check_products(right_once, cases=4)
+    assert report["verdict"] == "fail" and report["findings"][0]["kind"] == "second call"
+    assert all(p["ok"] for p in report["parameters"].values())  # its values agreed: the finding is what fails it

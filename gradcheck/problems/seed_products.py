@@ -87,9 +87,19 @@ class SeedProductProblem(SeedProblem):
         u = {k: rng.standard_normal(p.shape).astype(self.dtype) for k, p in params.items()}
         self.candidate.submit("candidate", (params, u, X, y, case.lam, case.activation), PRODUCT_ARGS)
         outcome = self.candidate.receive()
-        if outcome.failure or set(outcome.value) != set(Cv) or \
-                any(np.shape(outcome.value[k]) != np.shape(Cv[k]) for k in Cv):
-            return  # the first call's own verdict says what is wrong with it
+        # Only a complete sweep passes: a second call that fails, or that changes what it was given, fails the case.
+        if outcome.failure:
+            prepared.findings.append({"kind": "second call", "words": (
+                f"the second call, along another direction u for the symmetry check, {outcome.failure['message']}")})
+            return
+        if outcome.modified:
+            prepared.findings.append({"kind": "second call", "words": (
+                f"the second call, along another direction u, modified its inputs in place: "
+                f"{', '.join(outcome.modified)}")})
+        if set(outcome.value) != set(Cv) or any(np.shape(outcome.value[k]) != np.shape(Cv[k]) for k in Cv):
+            prepared.findings.append({"kind": "second call", "words": (
+                "the second call, along another direction u, returned other keys or shapes than the first")})
+            return
         Cu = {k: np.asarray(outcome.value[k], np.float64) for k in Cv}
         v = prepared.arrays["direction"]
         u64 = _float64(u)
