@@ -205,3 +205,11 @@ def test_a_layers_inputs_from_shapes_must_all_be_given():
     with pytest.raises(UsageError, match="--shapes must give prev_c"):
         check_vjp(course("rnn_layers", "lstm_step_backward"), forward=forward,
                   shapes="x: N,D; prev_h: N,H; Wx: D,4H; Wh: H,4H; b: 4H", cases=2)
+
+
+def test_a_loss_that_does_not_depend_on_what_is_differentiated_is_no_verdict_never_a_pass(user_module):
+    """(0.0, zeros) is the gradient of its own constant loss: true, and it checks nothing. A reference that is 0 in
+    every case gives no verdict on that parameter."""
+    f = user_module("import numpy as np\ndef fake(W, X):\n    return 0.0, np.zeros_like(W)\n")
+    report = check_gradients(f("fake"), shapes="W: D,C; X: N,D", cases=CASES)
+    assert report["verdict"] == "no verdict" and report["parameters"]["W"]["kind"] == "vacuous"

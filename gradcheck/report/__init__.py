@@ -45,8 +45,14 @@ def _summary(name, results, dtype, kind, model):
     # Entries judged over the cases with a verdict: a parameter whose every entry sat on a kink was never judged.
     judged = sum(c.judged for c in comparisons if c.judged is not None and c.problem not in NO_VERDICT)
     verdict = "wrong" if failed else "no verdict" if unjudged or not judged else "agrees"
+    # A reference that is exactly 0 in every case checks nothing: any candidate returning zeros would agree.
+    vacuous = kind == "parameters" and all(not np.any(r.arrays.get("reference", {}).get(name, 1)) for r in results)
+    verdict = "no verdict" if verdict == "agrees" and vacuous else verdict
     diagnosis = diagnose(name, results, dtype, kind, model)
-    if verdict == "no verdict" and not unjudged:
+    if verdict == "no verdict" and vacuous:
+        diagnosis = Diagnosis(f"no verdict: the reference is exactly 0 in every case, so the loss does not depend on "
+                              f"{name} in these cases, and a candidate's zeros agree with nothing checked", "vacuous")
+    elif verdict == "no verdict" and not unjudged:
         diagnosis = Diagnosis("no verdict: no entry was judged, every one sat on a kink of the function, where the "
                               "derivative is a convention", "no entry judged")
     elif verdict == "agrees" and excused:
