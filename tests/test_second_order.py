@@ -59,7 +59,7 @@ def inner(u, w):
 
 @pytest.mark.parametrize("activation", mg.ACTIVATIONS)
 def test_the_hessian_is_symmetric_and_the_gauss_newton_matrix_positive(activation):
-    params, X, y, lam, _ = case = float64_case(activation)
+    params, X, y, lam, _ = float64_case(activation)
     u, v = direction(params, 1), direction(params, 2)
     Hu, Hv = mg.hvp(params, u, X, y, lam, activation), mg.hvp(params, v, X, y, lam, activation)
     assert abs(inner(u, Hv) - inner(v, Hu)) <= 1e-12 * (abs(inner(u, Hv)) + 1)

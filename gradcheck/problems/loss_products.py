@@ -18,7 +18,7 @@ from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
 from .loss import ALTERNATIVE, LossProblem, LossSide, reference_roles as loss_roles
 from .sampled import receive
-from .user_code import (jax_value, not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
+from .user_code import (jax_value, not_traceable, numpy_first, reference_config, resolve, traced,
                         untraceable_errors)
 
 
@@ -35,8 +35,6 @@ class LossProductSide(LossSide):
 
     def _gradient(self, data):
         """(a key, grad(params, *traced data)) of the loss, for the witness's F."""
-        import jax
-
         key, value_and_grad = self._function(data)
         return ("grad", key), lambda params, *traced_values: value_and_grad(params, *traced_values)[1]
 

@@ -18,7 +18,6 @@ the same size as the letter in --shapes: "input_size: D; hidden_size: H; num_cla
 import re
 from dataclasses import dataclass
 
-import numpy as np
 
 from ..errors import UsageError
 
