@@ -18,7 +18,7 @@ from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
 from .loss import ALTERNATIVE, LossProblem, LossSide, reference_roles as loss_roles
 from .sampled import receive
-from .user_code import (jax_value, not_traceable, numpy_first, reference_config, resolve, traced,
+from .user_code import (as_float64, jax_value, not_traceable, numpy_first, reference_config, resolve, traced,
                         untraceable_errors)
 
 
@@ -68,7 +68,7 @@ class LossProductSide(LossSide):
 
         params, data = self.value
         numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
-        self.rest = tuple(d.astype(np.float64) if hasattr(d, "dtype") and d.dtype.kind == "f" else d for d in data)
+        self.rest = tuple(as_float64(d) for d in data)
         with reference_config():
             jax_params = {k: jax_value(p) for k, p in params.items()}
             v = {k: jax_value(d) for k, d in self.direction.items()}
