@@ -74,8 +74,6 @@ class LossSide(UserSide):
         return tuple((i, repr(d)) for i, d in fixed.items()), jax.value_and_grad(loss)
 
     def reference(self):
-        import jax
-
         params, data = self.value
         numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
         self.rest = tuple(as_float64(d) for d in data)
@@ -84,18 +82,34 @@ class LossSide(UserSide):
             try:
                 if not self.eager:
                     try:
-                        key, function = self._function(data)
-                        J, grads = self.compiled(key, function, jax_params, *(jax_value(d) for d in data if traced(d)))
-                        return self._result(grads)
+                        key, function = self._compiled(data)
+                        return self._result(self.compiled(key, function, *self._arguments(jax_params),
+                                                          *(jax_value(d) for d in data if traced(d))))
                     except untraceable_errors():
                         self.eager = True
                 jax_data = tuple(jax_value(d) for d in data)
                 start = time.perf_counter()
-                J, grads = jax.value_and_grad(lambda p: self.jax_loss(p, *jax_data))(jax_params)
+                result = self._eager(lambda p: self.jax_loss(p, *jax_data), *self._arguments(jax_params))
                 self.compiled.run_s += time.perf_counter() - start  # eagerly, compiling and running are one
             except Exception as exc:
                 raise not_traceable(exc, self.path, ALTERNATIVE) from None
-            return self._result(grads)
+            return self._result(result)
+
+    # What the reference is, as a function of the loss: its gradient here (loss_products: H v).
+
+    def _arguments(self, jax_params):
+        return (jax_params,)
+
+    def _compiled(self, data):
+        """(a key, gradient(params, *traced data)) to compile."""
+        key, value_and_grad = self._function(data)
+        return key, lambda params, *traced_values: value_and_grad(params, *traced_values)[1]
+
+    @staticmethod
+    def _eager(loss, jax_params):
+        import jax
+
+        return jax.grad(loss)(jax_params)
 
     def _result(self, grads):
         self.grads = to_numpy(grads)

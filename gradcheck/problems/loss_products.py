@@ -10,16 +10,14 @@ against the first's forward-over-reverse. Its Taylor test measures the candidate
     LossProductProblem                 gradcheck's process
 """
 
-import time
 
 import numpy as np
 
 from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
-from .loss import ALTERNATIVE, LossProblem, LossSide, reference_roles as loss_roles
+from .loss import LossProblem, LossSide, reference_roles as loss_roles
 from .sampled import receive
-from .user_code import (as_float64, jax_value, not_traceable, numpy_first, reference_config, resolve, traced,
-                        untraceable_errors)
+from .user_code import jax_value, reference_config, resolve, traced
 
 
 class LossProductSide(LossSide):
@@ -33,20 +31,25 @@ class LossProductSide(LossSide):
         self.direction = {k: rng.standard_normal(np.shape(p)).astype(p.dtype) for k, p in params.items()}
         return Tree((params, data, self.direction), self.labels)
 
-    def _gradient(self, data):
-        """(a key, grad(params, *traced data)) of the loss, for the witness's F."""
-        key, value_and_grad = self._function(data)
-        return ("grad", key), lambda params, *traced_values: value_and_grad(params, *traced_values)[1]
+    def _arguments(self, jax_params):
+        return jax_params, {k: jax_value(d) for k, d in self.direction.items()}
 
-    def _product(self, data):
+    def _compiled(self, data):
+        """(a key, H v (params, v, *traced data)) to compile: forward-over-reverse."""
         import jax
 
-        key, value_and_grad = self._function(data)
+        key, gradient = super()._compiled(data)
 
         def product(params, v, *traced_values):
-            return jax.jvp(lambda p: value_and_grad(p, *traced_values)[1], (params,), (v,))[1]
+            return jax.jvp(lambda p: gradient(p, *traced_values), (params,), (v,))[1]
 
         return ("hvp", key), product
+
+    @staticmethod
+    def _eager(loss, jax_params, v):
+        import jax
+
+        return jax.jvp(jax.grad(loss), (jax_params,), (v,))[1]
 
     def scalar(self, point):
         """F(θ) = ⟨∇L(θ), v⟩, in float64."""
@@ -58,36 +61,10 @@ class LossProductSide(LossSide):
             if self.eager:
                 grads = jax.grad(lambda p: self.jax_loss(p, *(jax_value(d) for d in data)))(point)
             else:
-                key, gradient = self._gradient(data)
+                key, gradient = LossSide._compiled(self, data)
                 grads = self.compiled(key, gradient, point, *(jax_value(d) for d in data if traced(d)))
         return sum(float(np.vdot(np.asarray(grads[k], np.float64), np.asarray(self.direction[k], np.float64)))
                    for k in self.direction)
-
-    def reference(self):
-        import jax
-
-        params, data = self.value
-        numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
-        self.rest = tuple(as_float64(d) for d in data)
-        with reference_config():
-            jax_params = {k: jax_value(p) for k, p in params.items()}
-            v = {k: jax_value(d) for k, d in self.direction.items()}
-            try:
-                if not self.eager:
-                    try:
-                        key, product = self._product(data)
-                        return self._result(self.compiled(key, product, jax_params, v,
-                                                          *(jax_value(d) for d in data if traced(d))))
-                    except untraceable_errors():
-                        self.eager = True
-                jax_data = tuple(jax_value(d) for d in data)
-                start = time.perf_counter()
-                gradient = jax.grad(lambda p: self.jax_loss(p, *jax_data))
-                Hv = jax.jvp(gradient, (jax_params,), (v,))[1]
-                self.compiled.run_s += time.perf_counter() - start
-            except Exception as exc:
-                raise not_traceable(exc, self.path, ALTERNATIVE) from None
-            return self._result(Hv)
 
 
 def reference_roles(specs):
