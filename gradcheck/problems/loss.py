@@ -100,10 +100,12 @@ class LossSide(UserSide):
     def _arguments(self, jax_params):
         return (jax_params,)
 
-    def _compiled(self, data):
+    def _gradient(self, data):
         """(a key, gradient(params, *traced data)) to compile."""
         key, value_and_grad = self._function(data)
         return key, lambda params, *traced_values: value_and_grad(params, *traced_values)[1]
+
+    _compiled = _gradient  # the reference to compile: the gradient itself
 
     @staticmethod
     def _eager(loss, jax_params):
@@ -158,10 +160,15 @@ class LossProblem(SampledProblem):
 
     def run(self, value, case, seed):
         """The candidate set to work first, then the reference computed meanwhile."""
-        params, data = value
-        self.candidate.submit("candidate", (params, *data), ("params", *(f"data[{i}]" for i in range(len(data)))))
+        self.candidate.submit("candidate", *self.candidate_call(value))
         self.reference.submit("reference", (), ())
         return receive(self.reference, "the loss", case.describe())
+
+    @staticmethod
+    def candidate_call(value):
+        """(the candidate's arguments, their names) for a sample."""
+        params, data = value
+        return (params, *data), ("params", *(f"data[{i}]" for i in range(len(data))))
 
     @staticmethod
     def heading(report):

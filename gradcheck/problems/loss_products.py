@@ -16,7 +16,6 @@ import numpy as np
 from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
 from .loss import LossProblem, LossSide, reference_roles as loss_roles
-from .sampled import receive
 from .user_code import jax_value, reference_config, resolve, traced
 
 
@@ -38,7 +37,7 @@ class LossProductSide(LossSide):
         """(a key, H v (params, v, *traced data)) to compile: forward-over-reverse."""
         import jax
 
-        key, gradient = super()._compiled(data)
+        key, gradient = self._gradient(data)
 
         def product(params, v, *traced_values):
             return jax.jvp(lambda p: gradient(p, *traced_values), (params,), (v,))[1]
@@ -61,7 +60,7 @@ class LossProductSide(LossSide):
             if self.eager:
                 grads = jax.grad(lambda p: self.jax_loss(p, *(jax_value(d) for d in data)))(point)
             else:
-                key, gradient = LossSide._compiled(self, data)
+                key, gradient = self._gradient(data)
                 grads = self.compiled(key, gradient, point, *(jax_value(d) for d in data if traced(d)))
         return sum(float(np.vdot(np.asarray(grads[k], np.float64), np.asarray(self.direction[k], np.float64)))
                    for k in self.direction)
@@ -96,13 +95,11 @@ class LossProductProblem(LossProblem):
         prepared.arrays["direction"] = {k: np.asarray(d, np.float64) for k, d in self._direction.items()}
         return prepared
 
-    def run(self, value, case, seed):
+    def candidate_call(self, value):
+        """hvp(params, v, *data)."""
         params, data, v = value
         self._direction = v
-        self.candidate.submit("candidate", (params, v, *data),
-                              ("params", "v", *(f"data[{i}]" for i in range(len(data)))))
-        self.reference.submit("reference", (), ())
-        return receive(self.reference, "the loss", case.describe())
+        return (params, v, *data), ("params", "v", *(f"data[{i}]" for i in range(len(data))))
 
     def reference_name(self):
         return f"jax.jvp of jax.grad of {super().reference_name()}"

@@ -28,7 +28,6 @@ from ..errors import LoadError, SetupError, UsageError
 from ..isolation.loader import name_of
 from ..isolation.process import what
 from .loss import LossProblem, LossSide
-from .sampled import receive
 from .shapes import Shapes
 from .user_code import argument_names, floats, required, resolve, under_jax_numpy
 
@@ -302,18 +301,14 @@ class ValueGradProblem(LossProblem):
         return (("differentiated arguments", tuple(params)),
                 ("data", tuple(zip(self._data_names(value), (type(d).__name__ for d in data)))))
 
-    def run(self, value, case, seed):
-        """The candidate called with every argument in order, then the reference computed meanwhile."""
+    def candidate_call(self, value):
+        """Every argument in order, by name; a method's: Method(params, init, *arguments)."""
         params, data = value
-        if self.method:  # Method(params, init, *arguments)
-            self.candidate.submit("candidate", (params, *data), ("self.params", *self._data_names(value)))
-            self.reference.submit("reference", (), ())
-            return receive(self.reference, "the loss", case.describe())
+        if self.method:
+            return (params, *data), ("self.params", *self._data_names(value))
         names = [n for n in self.names if n in params or n in self._data_names(value)]
         by_name = {**params, **dict(zip(self._data_names(value), data))}
-        self.candidate.submit("candidate", tuple(by_name[n] for n in names), tuple(names))
-        self.reference.submit("reference", (), ())
-        return receive(self.reference, "the loss", case.describe())
+        return tuple(by_name[n] for n in names), tuple(names)
 
     def reference_name(self):
         return f"the loss {name_of(self.specs['candidate'])} returns (run with jax.numpy)"
