@@ -6,6 +6,7 @@ product was asked).
 
 import numpy as np
 
+import jax_reference as jr
 from jax_reference.tolerances import tolerance
 from manual_grad.activations import TABLE, log_softmax
 from manual_grad.deep import forward
@@ -23,9 +24,23 @@ OTHER = {"hvp": ("gnvp", "the Gauss-Newton product J_zᵀ H_z J_z v: the network
                          "curvature in the logits, without the φ'' and δ terms")}
 
 
+def other_product(r, product):
+    """The case's other product ("hvp" or "gnvp") along its direction, from autodiff, in float64; computed for a
+    failing case only, once (kept in its arrays for the other parameters' diagnoses)."""
+    if product not in r.arrays:
+        params = r.arrays["params"]
+        v = {k: d.astype(params[k].dtype) for k, d in r.arrays["direction"].items()}  # as the candidate got it
+        found = getattr(jr, product)(params, v, r.arrays["X"], r.arrays["y"], r.case.lam, r.case.activation)
+        r.arrays[product] = {k: np.asarray(g, np.float64) for k, g in found.items()}
+    return r.arrays[product]
+
+
 def softmax_diagonal_shift(r):
     """What a product computed with the softmax's Jacobian taken as diag(a) adds to the right one: its R{δ_{L+1}}
-    gains a ⊙ Σ_k (a ⊙ R{z_{L+1}})_k / N, carried down by the backward pass of the gradient (it is linear there)."""
+    gains a ⊙ Σ_k (a ⊙ R{z_{L+1}})_k / N, carried down by the backward pass of the gradient (it is linear there).
+    Computed once per failing case, kept in its arrays for the other parameters' diagnoses."""
+    if "softmax diagonal" in r.arrays:
+        return r.arrays["softmax diagonal"]
     params = {k: np.asarray(p, np.float64) for k, p in r.arrays["params"].items()}
     v, X = r.arrays["direction"], np.asarray(r.arrays["X"], np.float64)
     activations, L, N = r.case.activations, len(params) // 2, X.shape[0]
@@ -42,6 +57,7 @@ def softmax_diagonal_shift(r):
         shift[f"W{l}"], shift[f"b{l}"] = a[l].T @ R, R.sum(axis=0)
         if l > 1:
             R = (R @ params[f"W{l}"].T) * TABLE[activations[l - 2]][1](a[l])
+    r.arrays["softmax diagonal"] = shift
     return shift
 
 
@@ -71,7 +87,7 @@ class ProductModel(Model):
     def value_words(self, name, failing, results, dtype, kind, candidate_of):
         other, words = OTHER[self.product]
         rtol = tolerance(dtype).rtol
-        if all(matches(candidate_of(r), r.arrays[other][name], rtol) for r in failing):
+        if all(matches(candidate_of(r), other_product(r, other)[name], rtol) for r in failing):
             return Diagnosis(f"matches {words}", "slip")
         if all(matches(candidate_of(r), r.arrays["reference"][name] + softmax_diagonal_shift(r)[name], rtol)
                for r in failing):

@@ -49,10 +49,9 @@ class SeedProductProblem(SeedProblem):
         _, (params, X, y) = next(self._prepared)
         rng = np.random.default_rng([case.seed, case.index, 2])
         v = {k: rng.standard_normal(p.shape).astype(self.dtype) for k, p in params.items()}
-        self.candidate.submit("candidate", (params, v, X, y, case.lam, case.activation), PRODUCT_ARGS)
         arguments = (params, v, X, y, case.lam, case.activation)
+        self.candidate.submit("candidate", arguments, PRODUCT_ARGS)
         reference = _float64(getattr(jr, self.product)(*arguments))
-        other = _float64(getattr(jr, "gnvp" if self.product == "hvp" else "hvp")(*arguments))
         params64, v64, X64 = _float64(params), _float64(v), X.astype(np.float64)
         ref64 = reference if self.dtype == np.float64 else _float64(getattr(jr, self.product)(params64, v64, X64, y,
                                                                                               case.lam, case.activation))
@@ -68,8 +67,7 @@ class SeedProductProblem(SeedProblem):
             witness = Witness(F, params64, entries=0, taylor=False)
             checked = witness.check(ref64, None, np.random.default_rng([case.seed, case.index, 3]))
         scales = product_scales(params, v, X, y, case.activation)
-        arrays = {"data_part": data_part, "params": params, "direction": v64, "X": X, "y": y,
-                  "gnvp" if self.product == "hvp" else "hvp": other}
+        arrays = {"data_part": data_part, "params": params, "direction": v64, "X": X, "y": y}
         return Prepared(case, self.dtype, reference, dict.fromkeys(scales, self.dtype), scales, arrays,
                         context=checked)
 
@@ -106,7 +104,8 @@ class SeedProductProblem(SeedProblem):
         norm = lambda d: float(np.sqrt(sum(np.sum(np.asarray(a, np.float64) ** 2) for a in d.values())))
         uCv = sum(float(np.vdot(u64[k], np.asarray(Cv[k], np.float64))) for k in Cv)
         vCu = sum(float(np.vdot(v[k], Cu[k])) for k in Cv)
-        s_v, s_u = (norm(product_scales(params, d, X, y, case.activation)) for d in (v, u))
+        s_v = float(np.sqrt(sum(s ** 2 for s in prepared.scales.values())))  # ‖s_P‖ over the parameters, along v
+        s_u = norm(product_scales(params, u, X, y, case.activation))
         bound = tolerance(self.dtype).rtol * (norm(u64) * (norm(Cv) + s_v) + norm(v) * (norm(Cu) + s_u))
         if not abs(uCv - vCu) <= bound:
             prepared.findings.append({"kind": "symmetry", "words": (
