@@ -213,3 +213,22 @@ def test_a_loss_that_does_not_depend_on_what_is_differentiated_is_no_verdict_nev
     f = user_module("import numpy as np\ndef fake(W, X):\n    return 0.0, np.zeros_like(W)\n")
     report = check_gradients(f("fake"), shapes="W: D,C; X: N,D", cases=CASES)
     assert report["verdict"] == "no verdict" and report["parameters"]["W"]["kind"] == "vacuous"
+
+
+def test_arguments_left_out_before_one_given_are_refused_not_shifted(user_module):
+    """Arguments are passed by position: reg given without y would reach the method as y. Refused by name, in
+    every convention that --shapes draws for."""
+    f = user_module('''
+        import numpy as np
+        class Net:
+            def __init__(self, input_size):
+                self.params = {"W": np.zeros((input_size, 2))}
+            def loss(self, X, y=None, reg=0.0):
+                W = self.params["W"]
+                return np.sum((X @ W) ** 2) + reg * np.sum(W * W), {"W": 2 * X.T @ (X @ W) + 2 * reg * W}
+        def plain(W, X, y=None, reg=0.0):
+            return np.sum((X @ W) ** 2) + reg * np.sum(W * W), 2 * X.T @ (X @ W) + 2 * reg * W
+        ''')
+    for function, shapes in (("Net.loss", "X: N,D; reg: 0.1"), ("plain", "W: D,M; X: N,D; reg: 0.1")):
+        with pytest.raises(UsageError, match="passed in order: give y, or leave out every argument after it"):
+            check_gradients(f(function), shapes=shapes, cases=2)

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from ..errors import LoadError, SetupError, UsageError
+from ..errors import SetupError
 from ..isolation.process import what
 from ..isolation.values import Tree
 from .sampled import SampledProblem, kind, receive
@@ -167,15 +167,8 @@ def reference_roles(specs):
 def _from_shapes(spec, forward, names):
     """sample(rng) -> forward's inputs in order, drawn from --shapes (problems.shapes)."""
     shapes = Shapes(spec)
-    try:
-        shapes.check(names, required(forward))
-    except UsageError as exc:
-        raise LoadError(str(exc)) from None
+    shapes.check(names, required(forward))
     given = [n for n in names if n in {e.name for e in shapes.entries}]
-    if given != names[:len(given)]:
-        gap = next(n for n in names if n not in given)
-        raise LoadError(f"--shapes: the forward's inputs are passed in order: give {gap}, or leave out every input "
-                        "after it")
 
     def sample(rng):
         drawn = shapes(rng)

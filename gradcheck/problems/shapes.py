@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 
-from ..errors import UsageError
+from ..errors import LoadError, UsageError
 
 # Letters are drawn from these sizes, without replacement: small enough for a naive loop, large enough that
 # no two letters coincide and a dimension of 1 does not hide a broadcasting mistake.
@@ -111,14 +111,20 @@ class Shapes:
             raise UsageError(f"--shapes: {len(self.letters)} letters; at most {len(SIZES)} can be drawn distinct")
 
     def check(self, names, required):
-        """Every entry an argument of the function, every argument without a default given."""
+        """As the function is loaded (LoadError): every entry one of its positional arguments `names`, every
+        argument without a default given, and none left out before one given (they are passed in order)."""
+        given = {e.name for e in self.entries}
         for entry in self.entries:
             if entry.name not in names:
-                raise UsageError(f"--shapes names {entry.name!r}, which is not an argument ({', '.join(names)})")
-        missing = [n for n in required if n not in {e.name for e in self.entries}]
+                raise LoadError(f"--shapes names {entry.name!r}, which is not an argument ({', '.join(names)})")
+        missing = [n for n in required if n not in given]
         if missing:
-            raise UsageError(f"--shapes must give {', '.join(missing)}: the function has no default for "
-                             f"{'it' if len(missing) == 1 else 'them'}")
+            raise LoadError(f"--shapes must give {', '.join(missing)}: the function has no default for "
+                            f"{'it' if len(missing) == 1 else 'them'}")
+        gap = first_gap(names, given)
+        if gap:
+            raise LoadError(f"--shapes: the arguments are passed in order: give {gap}, or leave out every argument "
+                            "after it")
 
     def __call__(self, rng):
         return self.draw(rng)[0]
@@ -136,3 +142,10 @@ class Shapes:
             else:
                 values[e.name] = e.number
         return values, {e.name: sizes[e.dims[0]] if e.kind == "size" else e.number for e in self.init}
+
+
+def first_gap(names, given):
+    """The first of `names` left out of `given` before one that is in it, or None: arguments passed by position
+    cannot skip one."""
+    last = max((i for i, n in enumerate(names) if n in given), default=-1)
+    return next((n for n in names[:last] if n not in given), None)

@@ -24,11 +24,11 @@ import inspect
 
 import numpy as np
 
-from ..errors import LoadError, SetupError, UsageError
+from ..errors import LoadError, SetupError
 from ..isolation.loader import name_of
 from ..isolation.process import what
 from .loss import LossProblem, LossSide
-from .shapes import Shapes
+from .shapes import Shapes, first_gap
 from .user_code import argument_names, floats, required, resolve, under_jax_numpy
 
 RULE = ("one array is the gradient of the first argument, a dict of the arguments its keys name, a tuple of the "
@@ -83,8 +83,8 @@ class Convention:
         if unknown:
             raise SetupError(f"the sample names {unknown[0]!r}, which is not an argument ({', '.join(self.names)})")
         given = [n for n in self.names if n in arguments]
-        if given != self.names[:len(given)]:
-            gap = next(n for n in self.names if n not in arguments)
+        gap = first_gap(self.names, given)
+        if gap:
             raise SetupError(f"the arguments are passed in order: give {gap}, or leave out every argument after it")
         if self.wrt is None:
             result = self.function(**copy.deepcopy(arguments))
@@ -222,10 +222,7 @@ def _method_roles(specs, cls, method):
     init, said = (parse_init(specs["init"]), None) if specs.get("init") else guessed_init(cls, plain)
     shapes = Shapes(specs["shapes"], init)
     call = Method(cls, method)
-    try:
-        shapes.check(call.names, required(getattr(cls, method))[1:])
-    except UsageError as exc:
-        raise LoadError(str(exc)) from None
+    shapes.check(call.names, required(getattr(cls, method))[1:])
     where = specs["candidate"].rpartition(":")[0] if isinstance(specs["candidate"], str) else None
     jax_class, path = under_jax_numpy(f"{where}:{cls.__name__}" if where else None, cls, "")
     side = LossSide(call.sampler(shapes), call.loss(cls), call.loss(jax_class), path)
@@ -243,10 +240,7 @@ def sampler(specs, function):
     if specs.get("sample"):
         return resolve(specs["sample"])
     shapes = Shapes(specs["shapes"])
-    try:
-        shapes.check(argument_names(function), required(function))
-    except UsageError as exc:
-        raise LoadError(str(exc)) from None
+    shapes.check(argument_names(function), required(function))
     return shapes
 
 
