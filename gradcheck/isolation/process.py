@@ -309,7 +309,7 @@ class Isolated:
         self.request = {"op": "roles", **roles} if roles else \
             {"op": "load", "specs": dict(specs or {}), "expects": dict(expects or {})}
         self.output = {"stdout": Tally(), "stderr": Tally()}
-        self.told = {}  # what a reference's side tells gradcheck's process: {"names", "notes", "method"} (problems)
+        self.told = {}  # what a mode's reference side tells gradcheck's process, as it is (gradcheck.problems)
         self.fatal = 0
         self._process = None
         self._pending = deque()
@@ -362,7 +362,7 @@ class Isolated:
         if header.get("error"):
             self._kill()
             raise (Misfit if header.get("misfit") else LoadError)(str(header["error"]), header.get("role"))
-        self.told = {k: header[k] for k in ("names", "notes", "method") if k in header}
+        self.told = header.get("told", {})
 
     def _kill(self):
         if self._process is None:

@@ -67,7 +67,7 @@ def _roles(request):
         raise LoadError(f"importing it called sys.exit({exc.code!r})", request["side"]) from None
     except BaseException as exc:
         raise LoadError(f"{type(exc).__name__}: {exc}", request["side"]) from None
-    return functions, told
+    return functions, {"told": told}
 
 
 def main(argv=None):
