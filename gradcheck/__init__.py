@@ -1,6 +1,6 @@
 """gradcheck: check a hand-derived gradient against autodiff, and say what is wrong.
 
-    from gradcheck import check_gradients, check_vjp, assert_gradients_agree, assert_vjp_agree, Report
+    from gradcheck import check_gradients, check_vjp, check_file, assert_gradients_agree, assert_vjp_agree, Report
 
 Everything else is internal: `problems/` (what each mode checks), `pipeline/` (the one sweep, case step,
 comparison and witness), `diagnose/`, `report/`, `isolation/` (the candidate's worker process). The names
@@ -10,7 +10,7 @@ below are imported on first use, so that the command line and the worker process
 import importlib
 
 _EXPORTS = {"assert_gradients_agree": ".api", "assert_vjp_agree": ".api", "check_gradients": ".api",
-            "check_vjp": ".api", "check_products": ".api", "CandidateFailure": ".errors", "GradcheckError": ".errors", "UsageError": ".errors",
+            "check_vjp": ".api", "check_products": ".api", "check_file": ".api", "CandidateFailure": ".errors", "GradcheckError": ".errors", "UsageError": ".errors",
             "Report": ".report",
             "junit": ".report.junit", "text": ".report.text"}
 

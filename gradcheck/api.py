@@ -9,23 +9,28 @@ import numbers
 import numpy as np
 
 from .cache import choose
-from .errors import CandidateFailure
+from .errors import CandidateFailure, LoadError, SetupError, UsageError
 from .isolation.loader import name_of
 from .pipeline.sweep import sweep
+from .problems import course
 from .problems.layer import LayerProblem
 from .problems.loss import LossProblem
 from .problems.loss_products import LossProductProblem
 from .problems.seed import SeedProblem
 from .problems.seed_cases import DEFAULT_ACTIVATIONS
 from .problems.seed_products import SeedProductProblem
+from .problems.sampled import Workers
 from .problems.value_grad import ValueGradProblem
-from .report import Report, build
+from .report import Report, build, whole_file
 from .report.text import text
 
 DEFAULT_CASES = 200
 # The loss and layer modes: a user's sampler draws new shapes in every case, and JAX compiles the reference
 # once per shape (about 0.2 s each): 20 cases keep a default sweep of a small loss within 10 s.
 DEFAULT_SAMPLED_CASES = 20
+# A whole file: each function's cases draw new shapes, each a compilation; 5 cases of distinct letters show a
+# transposed or mis-broadcast gradient as 20 do, and keep ten layers' check within a few JAX start-ups.
+DEFAULT_FILE_CASES = 5
 # Seconds one call of the candidate, or the import of its module, may take before it counts as hung.
 DEFAULT_TIMEOUT = 20.0
 
@@ -208,6 +213,56 @@ def check_vjp(backward, *, forward, sample=None, shapes=None, name=None, cases=D
     return run(problem, candidate_name=name or name_of(backward), cases=cases, seed=seed, progress=progress,
                call=_call("check_vjp", backward, {"forward": forward, "sample": sample, "shapes": shapes},
                           {"cases": cases, "seed": seed, **options}))
+
+
+def check_file(path, *, cases=DEFAULT_FILE_CASES, seed=0, dtype=None, timeout=DEFAULT_TIMEOUT, cache=False,
+               progress=None):
+    """Checks every layer and loss of a course assignment's file, each as its own mode would; returns the report.
+
+    Every X_backward(dout, cache) is checked against jax.vjp of X_forward, every *_loss(x, y) -> (loss, dx)
+    against jax.grad of its own loss (see gradcheck.problems.course for which functions, and their inputs: the
+    file's sample_X(rng), or a course's usual shapes, settings dicts in training mode). One reference worker and
+    one candidate worker serve them all.
+
+    Args:
+      path: the file, path/to/layers.py.
+      cases, seed, dtype, timeout, cache, progress: as `check_gradients`, for each function (5 cases each by
+        default).
+
+    Returns:
+      The report: report["functions"] has one row per function, each with its own report (None where its
+      inputs could not be guessed: no verdict); report["verdict"] is "pass" only where every one agrees.
+      Raises UsageError where the file cannot be read, holds nothing to check, or its module cannot be loaded.
+    """
+    check_sweep_args(cases, seed, timeout)
+    functions = course.discover(path)
+    if not functions:
+        raise UsageError(f"{path} has no X_forward/X_backward pair and no *_loss function to check: give one "
+                         "function, path/to/file.py:function, with the mode's options")
+    problems = {"layer": LayerProblem, "value_and_grad": ValueGradProblem}
+    workers = Workers(choose(cache))
+    rows = []
+    try:
+        for function in functions:
+            if function.missing:
+                rows.append(whole_file.row(function, path, reason=function.missing))
+                continue
+            problem = problems[function.mode](function.specs(path), dtype=_sampled_dtype(dtype), timeout=timeout,
+                                              cache=choose(cache), workers=workers)
+            try:
+                report = run(problem, candidate_name=f"{path}:{function.name}", cases=cases, seed=seed,
+                             progress=progress)
+            except LoadError as exc:
+                if exc.role == "candidate":
+                    raise UsageError(f"cannot load {path}:{function.name}: {exc}") from None
+                rows.append(whole_file.row(function, path, reason=f"cannot set up its reference: {exc}"))
+            except SetupError as exc:
+                rows.append(whole_file.row(function, path, reason=str(exc)))
+            else:
+                rows.append(whole_file.row(function, path, report))
+    finally:
+        workers.close()
+    return whole_file.build(path, rows, cases=cases, seed=seed, dtype=dtype)
 
 
 def _call(function, candidate, functions, arguments):

@@ -88,7 +88,8 @@ def parser():
     p.add_argument("candidate", nargs="?",
                    help="path/to/file.py:function or package.module:function: a gradient function with the "
                    "signature of manual_grad.grad (default: manual_grad:grad); with --loss, grad(params, *data); "
-                   "with --forward, backward(dout, cache)")
+                   "with --forward, backward(dout, cache); path/to/file.py alone: every X_backward and *_loss of "
+                   "a course assignment's file, in one table")
     p.add_argument("--loss", metavar="SPEC",
                    help="loss mode: loss(params, *data) -> scalar, NumPy code; the reference is jax.grad of it run "
                    "with jax.numpy in NumPy's place (needs --sample)")
@@ -230,8 +231,25 @@ def main(argv=None):
         signal.signal(signal.SIGINT, previous)
 
 
+# What a whole file's check takes: each function's inputs are the file's own or a course's usual ones.
+_FILE_OPTIONS = {"cases", "seed", "dtype", "timeout", "json", "junit", "no_cache", "quiet"}
+
+
+def _whole_file(args):
+    """Whether the candidate is a whole file (path/to/layers.py, no function named)."""
+    return bool(args.candidate) and ":" not in args.candidate and args.candidate.endswith(".py")
+
+
 def _mode(args):
-    """("seed", "loss", "layer" or "value_and_grad", a usage problem or None), from which options were given."""
+    """("seed", "loss", "layer", "value_and_grad" or "file", a usage problem or None), from which options were
+    given."""
+    if _whole_file(args):
+        given = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
+                 if name not in _FILE_OPTIONS | {"candidate", "command"} and value not in (None, False)]
+        if given:
+            return "file", (f"{', '.join(given)}: a whole file is checked function by function with its own or a "
+                            f"course's usual inputs; to use {given[0]}, name one function, {args.candidate}:function")
+        return "file", None
     mode = "loss" if args.loss else "layer" if args.forward else "value_and_grad" if args.shapes or args.sample \
         else "seed"
     drawn = bool(args.sample or args.shapes)
@@ -336,8 +354,34 @@ def _cannot_load(args, mode, exc):
     return f"cannot load the reference: {options}: {message}"
 
 
+def _run_file(args):
+    """A whole file: one table, and the exit status of its worst verdict."""
+    from .report.junit import file_junit
+    from .report.whole_file import file_text
+
+    try:
+        report = api.check_file(args.candidate, cases=args.cases or api.DEFAULT_FILE_CASES, seed=args.seed,
+                                dtype=args.dtype, timeout=args.timeout, cache=not args.no_cache,
+                                progress=_progress(args.quiet))
+    except UsageError as exc:
+        return _usage_error(str(exc))
+    if not args.quiet:
+        _print(file_text(report))
+    try:
+        if args.json:
+            _write(args.json, json.dumps(report, indent=1, allow_nan=False))
+        if args.junit:
+            _write(args.junit, file_junit(report))
+    except OSError as exc:
+        return _usage_error(f"writing {exc.filename}: {exc.strerror}")
+    return EXIT_STATUS[report["verdict"]]
+
+
 def _run(args):
     mode, problem = _mode(args)
+    if mode == "file":
+        problem = problem or _check_outputs(args)
+        return _usage_error(problem) if problem else _run_file(args)
     args.candidate = args.candidate or \
         ("manual_grad:hvp" if args.hvp else "manual_grad:gnvp" if args.gnvp else "manual_grad:grad")
     problem = problem or _check_outputs(args)

@@ -219,6 +219,9 @@ class Tally:
     KEEP = 2000
 
     def __init__(self):
+        self.reset()
+
+    def reset(self):
         self.bytes = self.lines = 0
         self.head, self.tail = bytearray(), bytearray()
 
@@ -356,11 +359,43 @@ class Isolated:
         within `timeout`; raises LoadError with the reason where they cannot be imported."""
         try:
             wire.receive_reply(self._replies, time.monotonic() + STARTUP_SECONDS)  # ready
+        except ChannelError as exc:
+            raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
+        self._loaded()
+
+    def reassign(self, roles, timeout=None):
+        """The same worker, given other roles (another mode's, or another function's): the process and what it
+        imported (JAX, the user's module) are kept, its calls' counts start anew. A worker that is not running is
+        started. LoadError as for `load`."""
+        self.request = {"op": "roles", **roles}
+        self.timeout = self.timeout if timeout is None else timeout
+        self.fatal = 0
+        for tally in self.output.values():
+            tally.reset()
+        if self._pending:  # replies still due to the last roles: the channel is out of step with the next
+            self._kill()
+            self._pending.clear()
+        if self._process is None:
+            self.load()
+            return
+        try:
+            wire.send_request(self._requests, self.request)
+        except OSError:
+            self._kill()
+            self.load()
+            return
+        self._loaded(keep=True)
+
+    def _loaded(self, keep=False):
+        """The reply to a request for functions: what the worker was told to import, and what it says. keep:
+        a worker that could not import them is kept for other roles (it said so; its channel is in step)."""
+        try:
             header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout)
         except ChannelError as exc:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
         if header.get("error"):
-            self._kill()
+            if not keep:
+                self._kill()
             raise (Misfit if header.get("misfit") else LoadError)(str(header["error"]), header.get("role"))
         self.told = header.get("told", {})
 

@@ -160,15 +160,17 @@ def reference_roles(specs):
     jax_forward, path = under_jax_numpy(specs["forward"] if isinstance(specs["forward"], str) else None,
                                         numpy_forward, "")
     names = argument_names(numpy_forward)
-    sampler = resolve(specs["sample"]) if specs.get("sample") else _from_shapes(specs["shapes"], numpy_forward, names)
+    sampler = resolve(specs["sample"]) if specs.get("sample") else \
+        _from_shapes(specs["shapes"], numpy_forward, names, specs.get("settings"))
     return LayerSide(sampler, numpy_forward, jax_forward, names, path).roles(), {"names": names}
 
 
-def _from_shapes(spec, forward, names):
-    """sample(rng) -> forward's inputs in order, drawn from --shapes (problems.shapes)."""
-    shapes = Shapes(spec)
+def _from_shapes(spec, forward, names, settings=None):
+    """sample(rng) -> forward's inputs in order, drawn from --shapes (problems.shapes), with `settings` (a
+    layer's dicts, {"bn_param": {"mode": "train"}}) as they are."""
+    shapes = Shapes(spec, constants=settings)
     shapes.check(names, required(forward))
-    given = [n for n in names if n in {e.name for e in shapes.entries}]
+    given = [n for n in names if n in {e.name for e in shapes.entries} | set(shapes.constants)]
 
     def sample(rng):
         drawn = shapes(rng)

@@ -87,6 +87,48 @@ def receive(runner, what, where):
     return decode(outcome.tree, [outcome.value[f"#{i}"] for i in range(len(outcome.value))])
 
 
+class Workers:
+    """The reference's worker and the candidate's, started together; kept from one problem to the next where
+    several are checked in a row (problems.course: a whole file), so that JAX and the user's module are imported
+    once."""
+
+    def __init__(self, cache_folder=None):
+        self.env = dict(os.environ)
+        self.env.pop(cache.VARIABLE, None)
+        if cache_folder is not None:
+            self.env[cache.VARIABLE] = str(cache_folder)
+        self.reference = self.candidate = None
+
+    def assign(self, problem):
+        """(reference, candidate): the workers, given `problem`'s roles; LoadError with the side (role
+        "candidate" or "reference") where one cannot load them."""
+        timeouts = {"reference": max(problem.timeout, REFERENCE_TIMEOUT), "candidate": problem.timeout}
+        if self.reference is None:
+            self.reference = Isolated(timeout=timeouts["reference"], env=self.env, roles=problem.roles("reference"))
+            self.candidate = Isolated(timeout=timeouts["candidate"], roles=problem.roles("candidate"))
+            # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
+            self.reference.start()
+            self.candidate.start()
+            steps = {side: runner.finish for side, runner in self.sides()}
+        else:
+            steps = {side: lambda side=side, runner=runner: runner.reassign(problem.roles(side), timeouts[side])
+                     for side, runner in self.sides()}
+        for side in ("candidate", "reference"):
+            try:
+                steps[side]()
+            except LoadError as exc:
+                raise LoadError(str(exc), exc.role or side) from None
+        return self.reference, self.candidate
+
+    def sides(self):
+        return (("reference", self.reference), ("candidate", self.candidate))
+
+    def close(self):
+        for _, runner in self.sides():
+            if runner is not None:
+                runner.close()
+
+
 class SampledProblem:
     """The loss and layer modes' problem; a mode (problems.loss, problems.layer) adds how a sample reaches the
     candidate, and what the report calls things.
@@ -101,40 +143,33 @@ class SampledProblem:
     model = Model()
     own_inputs = ()  # arguments the candidate may change in place (problems.layer: its dout)
 
-    def __init__(self, specs, *, dtype=None, timeout, cache=None):
+    def __init__(self, specs, *, dtype=None, timeout, cache=None, workers=None):
         self.specs = {k: v for k, v in specs.items() if v is not None}
         self.cache = cache
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.timeout = timeout
+        self.workers = workers  # Workers kept beyond this problem, or None: its own, closed with it
         self.reference = self.candidate = None
         self.told, self.names, self.notes, self.first = {}, [], [], None
 
     # The workers
+
+    def roles(self, side):
+        """What a side's worker is asked to build (isolation.worker)."""
+        specs = self.reference_specs() if side == "reference" else self.specs
+        return {"side": side, "mode": self.mode, "specs": specs}
 
     def open(self):
         """Both sides loaded; LoadError with the side (role "candidate" or "reference") where one cannot be."""
         if self.candidate is not None:
             return
         if all(isinstance(v, str) for v in self.specs.values()):
-            env = dict(os.environ)
-            env.pop(cache.VARIABLE, None)
-            if self.cache is not None:
-                env[cache.VARIABLE] = str(self.cache)
-            reference = Isolated(timeout=max(self.timeout, REFERENCE_TIMEOUT), env=env, roles={
-                "side": "reference", "mode": self.mode, "specs": self.reference_specs()})
-            candidate = Isolated(timeout=self.timeout, roles={"side": "candidate", "mode": self.mode, "specs": self.specs})
+            workers = self.workers or Workers(self.cache)
             try:
-                # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
-                reference.start()
-                candidate.start()
-                for side, runner in (("candidate", candidate), ("reference", reference)):
-                    try:
-                        runner.finish()
-                    except LoadError as exc:
-                        raise LoadError(str(exc), exc.role or side) from None
+                reference, candidate = workers.assign(self)
             except Exception:
-                candidate.close()
-                reference.close()
+                if self.workers is None:
+                    workers.close()
                 raise
             told = reference.told
         else:
@@ -149,9 +184,10 @@ class SampledProblem:
         return {k: v for k, v in self.specs.items() if k != "candidate"}
 
     def close(self):
-        for runner in (self.reference, self.candidate):
-            if runner is not None:
-                runner.close()
+        if self.workers is None:
+            for runner in (self.reference, self.candidate):
+                if runner is not None:
+                    runner.close()
 
     @property
     def output(self):

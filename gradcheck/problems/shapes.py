@@ -8,16 +8,18 @@ Each entry names an argument:
                   chance), a number is that size: (4,) a vector of 4, () a 0-d array; 4H is four times H
                   (an LSTM's stacked gates)
     int[N] < C    an int array of those dimensions, each entry in [0, C): labels
+    bool[N,T]     a bool array of those dimensions, each entry True or False with even odds: a mask
     0.1, 3        a number, passed as it is (a float is data, an int stays fixed, as a group count would)
-Arguments the spec leaves out take their defaults.
+Arguments the spec leaves out take their defaults. Settings dicts (a layer's bn_param) are no spec's words:
+a caller gives them as `constants`, passed to every case as fresh copies.
 
 --init gives a model class's constructor its arguments in the same words, where a letter is a size (an int),
 the same size as the letter in --shapes: "input_size: D; hidden_size: H; num_classes: C; std: 0.1".
 """
 
+import copy
 import re
 from dataclasses import dataclass
-
 
 from ..errors import LoadError, UsageError
 
@@ -27,12 +29,13 @@ SIZES = range(2, 10)
 _NAME = re.compile(r"[A-Za-z_]\w*$")
 _DIM = re.compile(r"[A-Za-z_]\w*$|\d+$|(?P<times>\d+)\s*\*?\s*(?P<letter>[A-Za-z_]\w*)$")
 _INTS = re.compile(r"int\[(?P<dims>[^\]]*)\]\s*<\s*(?P<bound>\S+)$")
+_BOOLS = re.compile(r"bool\[(?P<dims>[^\]]*)\]$")
 
 
 @dataclass(frozen=True)
 class Entry:
     name: str
-    kind: str  # "float", "int" or "number"
+    kind: str  # "float", "int", "bool" or "number"
     dims: tuple = ()  # letters and ints
     bound: str | int | None = None  # an int array's exclusive upper bound
     number: float | int | None = None
@@ -71,8 +74,10 @@ def parse(spec):
         name, colon, shape = (s.strip() for s in part.partition(":"))
         if not colon or not _NAME.match(name):
             raise UsageError(f"--shapes: {part!r} is not NAME: SHAPE (e.g. 'X: N,D', 'y: int[N] < C', 'reg: 0.1')")
-        ints = _INTS.match(shape)
-        if ints:
+        ints, bools = _INTS.match(shape), _BOOLS.match(shape)
+        if bools:
+            entries.append(Entry(name, "bool", _dims(bools["dims"], part)))
+        elif ints:
             bound = _dims(ints["bound"], part)
             if len(bound) != 1:
                 raise UsageError(f"--shapes: {part!r}: the bound after < is one letter or number")
@@ -102,10 +107,12 @@ def parse_init(spec):
 
 class Shapes:
     """sample(rng) -> {argument: value} from a spec; the letters drawn distinct in every case. With `init`
-    entries (parse_init), draw(rng) -> (arguments, the constructor's arguments)."""
+    entries (parse_init), draw(rng) -> (arguments, the constructor's arguments). constants: {argument: value}
+    given as they are (copied) in every case."""
 
-    def __init__(self, spec, init=()):
+    def __init__(self, spec, init=(), constants=None):
         self.spec, self.entries, self.init = spec, parse(spec), list(init)
+        self.constants = dict(constants or {})
         self.letters = sorted({_letter(d) for e in (*self.entries, *self.init) for d in (*e.dims, e.bound)} - {None})
         if len(self.letters) > len(SIZES):
             raise UsageError(f"--shapes: {len(self.letters)} letters; at most {len(SIZES)} can be drawn distinct")
@@ -113,7 +120,7 @@ class Shapes:
     def check(self, names, required):
         """As the function is loaded (LoadError): every entry one of its positional arguments `names`, every
         argument without a default given, and none left out before one given (they are passed in order)."""
-        given = {e.name for e in self.entries}
+        given = {e.name for e in self.entries} | set(self.constants)
         for entry in self.entries:
             if entry.name not in names:
                 raise LoadError(f"--shapes names {entry.name!r}, which is not an argument ({', '.join(names)})")
@@ -139,8 +146,11 @@ class Shapes:
                 values[e.name] = rng.standard_normal(shape)
             elif e.kind == "int":
                 values[e.name] = rng.integers(0, size(e.bound), shape)
+            elif e.kind == "bool":
+                values[e.name] = rng.random(shape) < 0.5
             else:
                 values[e.name] = e.number
+        values.update(copy.deepcopy(self.constants))
         return values, {e.name: sizes[e.dims[0]] if e.kind == "size" else e.number for e in self.init}
 
 

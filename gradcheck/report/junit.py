@@ -8,7 +8,17 @@ from .text import failure_lines
 def junit(report):
     """JUnit XML: one test case per parameter and stage, one for the witness, one for the candidate's calls;
     a failure's message carries the diagnosis, so that a CI page shows the reason without opening a file."""
-    suite = ET.Element("testsuite", name="gradcheck")
+    return _xml(suite(report))
+
+
+def _xml(element):
+    ET.indent(element)
+    return ET.tostring(element, encoding="unicode", xml_declaration=True)
+
+
+def suite(report, name="gradcheck"):
+    """The report's <testsuite> element."""
+    suite = ET.Element("testsuite", name=name)
     properties = ET.SubElement(suite, "properties")
     for key, value in report.get("config", {}).items():
         ET.SubElement(properties, "property", name=key, value=str(value))
@@ -32,5 +42,18 @@ def junit(report):
             failure.text = message + (f"\nhint: {report['hint']}" if report.get("hint") else "")
     suite.set("tests", str(len(tests)))
     suite.set("failures", str(sum(not ok for _, ok, _ in tests)))
-    ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+    return suite
+
+
+def file_junit(report):
+    """A whole file's report (report.whole_file): one <testsuite> per function; one whose inputs could not be
+    guessed is a failed test case, never a passed one."""
+    suites = ET.Element("testsuites", name=f"gradcheck {report['file']}")
+    for row in report["functions"]:
+        if row["report"] is not None:
+            suites.append(suite(row["report"], name=row["function"]))
+            continue
+        element = ET.SubElement(suites, "testsuite", name=row["function"], tests="1", failures="1")
+        case = ET.SubElement(element, "testcase", classname=f"gradcheck.{row['candidate']}", name="inputs")
+        ET.SubElement(case, "failure", message=row["summary"]).text = row["summary"]
+    return _xml(suites)

@@ -13,7 +13,7 @@ def _number(x):
     return x if isinstance(x, str) else f"{x:.2e}"  # "inf" stays a word
 
 
-def _table(rows, header):
+def table(rows, header):
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     return ["  ".join([str(cell).ljust(width) for cell, width in zip(row, widths)] + [str(row[-1])])
             for row in [header, *rows]]
@@ -161,7 +161,7 @@ def _listed(names):
 def text(report):
     """A table a person reads on the terminal."""
     lines = [*heading(report), ""]
-    lines += _table(parameter_rows(report), ["", "", "failed", "max rel err", "worst entry (candidate vs reference)",
+    lines += table(parameter_rows(report), ["", "", "failed", "max rel err", "worst entry (candidate vs reference)",
                                              "diagnosis"])
     lines.append("")
     lines += [line for _, line in notes(report)]

@@ -1,0 +1,157 @@
+"""A whole course file, `gradcheck layers.py`: every X_backward against jax.vjp of its X_forward and every
+*_loss against jax.grad of its own loss, each with the file's own sampler or a course's usual inputs, in one
+table whose verdict is a pass only where every function was judged and agrees."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from gradcheck import UsageError, check_file
+from gradcheck.cli import main
+from gradcheck.problems.course import discover
+from gradcheck.problems.layer import LayerProblem
+from gradcheck.problems.sampled import Workers
+from gradcheck.problems.shapes import Shapes
+from gradcheck.report.whole_file import file_text
+
+from .paths import COURSE, LAYERS
+
+HALFWAY = str(COURSE / "layers_halfway.py")
+
+
+@pytest.fixture(scope="module")
+def halfway():
+    """The half-done file's report: one right layer, two slips, a layer whose inputs cannot be guessed, a loss."""
+    return check_file(HALFWAY, cases=3)
+
+
+def _verdicts(report):
+    return {row["function"]: row["verdict"] for row in report["functions"]}
+
+
+def test_the_file_is_read_not_run_for_what_it_holds():
+    functions = {f.name: f for f in discover(COURSE / "layers.py")}
+    assert list(functions) == ["affine_backward", "relu_backward", "batchnorm_backward", "batchnorm_backward_alt",
+                               "layernorm_backward", "dropout_backward", "conv_backward_naive",
+                               "max_pool_backward_naive", "spatial_batchnorm_backward", "svm_loss", "softmax_loss"]
+    assert functions["batchnorm_backward_alt"].forward == "batchnorm_forward"  # no batchnorm_forward_alt
+    assert functions["conv_backward_naive"].forward == "conv_forward_naive"
+    assert functions["dropout_backward"].settings == {"dropout_param": {"mode": "train", "p": 0.5, "seed": 0}}
+    assert functions["softmax_loss"].mode == "value_and_grad"
+    assert functions["softmax_loss"].shapes == "x: N,C; y: int[N] < C"
+
+
+def test_a_files_own_sampler_wins_and_what_cannot_be_guessed_is_said(tmp_path):
+    assert {f.name: f.sample for f in discover(LAYERS / "layers.py")} == {
+        "affine_backward": "sample_affine", "relu_backward": "sample_relu", "batchnorm_backward": "sample_batchnorm"}
+    source = tmp_path / "odd.py"
+    source.write_text("def warp_forward(q, k):\n    return q\n\ndef warp_backward(dout, cache):\n    return dout\n\n"
+                      "def lonely_backward(dout, cache):\n    return dout\n\ndef helper(x):\n    return x\n")
+    functions = {f.name: f for f in discover(source)}
+    assert list(functions) == ["warp_backward", "lonely_backward"]
+    assert "write sample_warp(rng)" in functions["warp_backward"].missing
+    assert "no lonely_forward" in functions["lonely_backward"].missing
+
+
+def test_an_unreadable_file_is_a_usage_error(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def relu_forward(x:\n")
+    with pytest.raises(UsageError, match="SyntaxError"):
+        check_file(broken)
+    empty = tmp_path / "empty.py"
+    empty.write_text("import numpy as np\n")
+    with pytest.raises(UsageError, match="no X_forward/X_backward pair"):
+        check_file(empty)
+
+
+def test_every_function_gets_its_own_verdict_and_the_worst_is_the_files(halfway):
+    assert _verdicts(halfway) == {"affine_backward": "pass", "relu_backward": "fail", "dropout_backward": "fail",
+                                  "attention_backward": "no verdict", "softmax_loss": "pass"}
+    assert halfway["verdict"] == "fail" and not halfway["ok"]
+    rows = {row["function"]: row for row in halfway["functions"]}
+    assert "off by a constant factor 1/2" in rows["dropout_backward"]["summary"]  # the 1/p of the kept units
+    assert rows["attention_backward"]["report"] is None
+    words = file_text(halfway)
+    assert "── relu_backward" in words and "── affine_backward" not in words
+    assert words.splitlines()[-1] == "FAIL: 2 wrong, 1 not judged, 2 agree, of 5 functions"
+
+
+def test_no_verdict_is_never_a_pass(tmp_path):
+    source = tmp_path / "unknown.py"
+    source.write_text((COURSE / "layers_halfway.py").read_text().split("def relu_forward")[0]
+                      + "def warp_forward(q, k):\n    return q * k, (q, k)\n\n"
+                      "def warp_backward(dout, cache):\n    q, k = cache\n    return dout * k, dout * q\n")
+    report = check_file(source, cases=2)
+    assert _verdicts(report) == {"affine_backward": "pass", "warp_backward": "no verdict"}
+    assert report["verdict"] == "no verdict" and not report["ok"]
+    assert main([str(source), "--cases", "2", "--quiet"]) == 3
+
+
+def test_a_crash_in_one_function_leaves_the_others_judged(tmp_path):
+    source = tmp_path / "crashing.py"
+    source.write_text("import os\nimport numpy as np\n\n"
+                      "def relu_forward(x):\n    return np.maximum(0, x), x\n\n"
+                      "def relu_backward(dout, cache):\n    os._exit(0)\n\n"
+                      "def tanh_forward(x):\n    out = np.tanh(x)\n    return out, out\n\n"
+                      "def tanh_backward(dout, cache):\n    return dout * (1 - cache ** 2)\n")
+    report = check_file(source, cases=2)
+    assert _verdicts(report) == {"relu_backward": "fail", "tanh_backward": "pass"}
+    assert report["functions"][0]["report"]["failures"][0]["kind"] == "crashed"
+
+
+def test_a_file_that_cannot_be_imported_is_a_usage_error(tmp_path, capsys):
+    source = tmp_path / "exits.py"
+    source.write_text("import sys\nsys.exit(0)\n\ndef relu_forward(x):\n    return x, x\n\n"
+                      "def relu_backward(dout, cache):\n    return dout\n")
+    assert main([str(source)]) == 2
+    assert "cannot load" in capsys.readouterr().err
+
+
+def test_the_workers_are_kept_from_one_function_to_the_next():
+    workers = Workers()
+    first = LayerProblem({"candidate": f"{HALFWAY}:affine_backward", "forward": f"{HALFWAY}:affine_forward",
+                          "shapes": "x: N,D; w: D,M; b: M"}, timeout=20, workers=workers)
+    second = LayerProblem({"candidate": f"{HALFWAY}:relu_backward", "forward": f"{HALFWAY}:relu_forward",
+                           "shapes": "x: N,D"}, timeout=20, workers=workers)
+    try:
+        first.open()
+        pids = (first.reference._process.pid, first.candidate._process.pid)
+        first.close()
+        second.open()
+        assert (second.reference._process.pid, second.candidate._process.pid) == pids
+        assert second.names == ["x"]  # the second function's own roles
+    finally:
+        workers.close()
+
+
+def test_the_command_writes_json_and_junit_with_a_suite_per_function(tmp_path, capsys):
+    out_json, out_xml = tmp_path / "r.json", tmp_path / "r.xml"
+    assert main([HALFWAY, "--cases", "2", "--json", str(out_json), "--junit", str(out_xml)]) == 1
+    report = json.loads(out_json.read_text())
+    assert report["mode"] == "file" and report["verdict"] == "fail"
+    suites = ET.parse(out_xml).getroot()
+    assert [s.get("name") for s in suites] == [row["function"] for row in report["functions"]]
+    attention = next(s for s in suites if s.get("name") == "attention_backward")
+    assert attention.get("failures") == "1"  # no verdict fails in CI, as it does in the exit status
+    assert "FAIL: 2 wrong" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", [["--forward", "x.py:f"], ["--html", "page.html"], ["--shapes", "x: N"]])
+def test_options_of_one_function_are_refused_for_a_whole_file(option, capsys):
+    assert main([HALFWAY, *option]) == 2
+    assert "name one function" in capsys.readouterr().err
+
+
+def test_settings_and_masks_are_drawn_as_the_spec_and_the_caller_say():
+    shapes = Shapes("x: N,T; mask: bool[N,T]", constants={"bn_param": {"mode": "train"}})
+    first, second = shapes(np.random.default_rng(0)), shapes(np.random.default_rng(0))
+    assert first["mask"].dtype == bool and first["mask"].shape == first["x"].shape
+    assert first["bn_param"] == {"mode": "train"} and first["bn_param"] is not second["bn_param"]
+
+
+@pytest.mark.slow
+def test_a_right_course_file_passes_naive_loops_and_all():
+    report = check_file(str(COURSE / "layers.py"), cases=2)
+    assert report["ok"], file_text(report)
