@@ -90,14 +90,16 @@ def test_no_verdict_is_never_a_pass(tmp_path):
 
 
 def test_a_crash_in_one_function_leaves_the_others_judged(tmp_path):
+    # dropout's settings dict travels to the workers as data: the candidate still runs in its own process (an
+    # exit there would end this one).
     source = tmp_path / "crashing.py"
     source.write_text("import os\nimport numpy as np\n\n"
-                      "def relu_forward(x):\n    return np.maximum(0, x), x\n\n"
-                      "def relu_backward(dout, cache):\n    os._exit(0)\n\n"
+                      "def dropout_forward(x, dropout_param):\n    return x, None\n\n"
+                      "def dropout_backward(dout, cache):\n    os._exit(3)\n\n"
                       "def tanh_forward(x):\n    out = np.tanh(x)\n    return out, out\n\n"
                       "def tanh_backward(dout, cache):\n    return dout * (1 - cache ** 2)\n")
     report = check_file(source, cases=2)
-    assert _verdicts(report) == {"relu_backward": "fail", "tanh_backward": "pass"}
+    assert _verdicts(report) == {"dropout_backward": "fail", "tanh_backward": "pass"}
     assert report["functions"][0]["report"]["failures"][0]["kind"] == "crashed"
 
 

@@ -20,6 +20,8 @@ from ..pipeline.step import Prepared
 # naive Python can take minutes), and a failure there is no verdict on the candidate. It is bounded all the same,
 # against a sampler or loss that hangs.
 REFERENCE_TIMEOUT = 900.0
+# The specs that name the user's functions; the others (shapes, settings, wrt) are data, whichever side runs.
+FUNCTIONS = ("candidate", "sample", "loss", "forward", "reference")
 
 
 def kind(value):
@@ -163,7 +165,7 @@ class SampledProblem:
         """Both sides loaded; LoadError with the side (role "candidate" or "reference") where one cannot be."""
         if self.candidate is not None:
             return
-        if all(isinstance(v, str) for v in self.specs.values()):
+        if all(isinstance(self.specs[role], str) for role in FUNCTIONS if role in self.specs):
             workers = self.workers or Workers(self.cache)
             try:
                 reference, candidate = workers.assign(self)
