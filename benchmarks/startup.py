@@ -55,13 +55,13 @@ def edited_candidate(folder):
     return f"{path}:grad"
 
 
-def measure(repeats):
+def measure(repeats, runs):
     times = {"bare JAX start-up": []}
-    times.update({f"{name}: {way}": [] for name in RUNS for way in ("no cache", "cold", "warm")})
+    times.update({f"{name}: {way}": [] for name in runs for way in ("no cache", "cold", "warm")})
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(repeats):
             times["bare JAX start-up"].append(seconds(JAX, folder))
-            for name, argv in RUNS.items():
+            for name, argv in runs.items():
                 command = [GRADCHECK, *argv, "--quiet"]
                 times[f"{name}: no cache"].append(seconds([*command, "--no-cache"], folder))
                 home = Path(tempfile.mkdtemp(dir=folder))
@@ -76,12 +76,14 @@ def measure(repeats):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--only", metavar="WORDS", default="", help="only the runs whose name contains WORDS")
     args = p.parse_args(argv)
-    medians, times = measure(args.repeats)
+    runs = {name: argv for name, argv in RUNS.items() if args.only in name}
+    medians, times = measure(args.repeats, runs)
     jax = medians["bare JAX start-up"]
     print(f"bare JAX start-up: {jax:.2f} s (median of {args.repeats})\n")
     print("| run | --no-cache | cache cold | cache warm |\n| --- | --- | --- | --- |")
-    for name in RUNS:
+    for name in runs:
         cells = [f"{medians[f'{name}: {way}']:.2f} s ({medians[f'{name}: {way}'] / jax:.1f}×)"
                  for way in ("no cache", "cold", "warm")]
         print(f"| {name} | " + " | ".join(cells) + " |")

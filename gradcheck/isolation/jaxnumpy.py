@@ -27,6 +27,7 @@ be traced, and runs eagerly where it cannot (Python `if` on an array value).
 
 import ast
 import builtins
+import functools
 import importlib.util
 import linecache
 import operator
@@ -340,19 +341,27 @@ class _Importer:
 
 def load(path, names):
     """{name: function} from the file at `path`, executed with jax.numpy for numpy and float64 on."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    module = _module(path, stat.st_mtime_ns, stat.st_size)
+    return {name: getattr(module, name) for name in names}
+
+
+@functools.lru_cache(maxsize=None)
+def _module(path, mtime_ns, size):
+    """The file's module, rewritten and run once per process and version of the file: a whole file's functions,
+    each checked in turn (problems.course), share it, as they share one module in the candidate's process."""
     import jax
 
     from .loader import package_root
 
-    path = Path(path).resolve()
     root, dotted = package_root(path)
     with jax.enable_x64(True):
         importer = _Importer(root)
         package = dotted.rpartition(".")[0]
         if package:
             importer.module(package)  # its package's __init__ first, as Python imports it
-        module = importer.run(path, dotted, package)
-    return {name: getattr(module, name) for name in names}
+        return importer.run(path, dotted, package)
 
 
 def _user_frame(exc, root):

@@ -24,21 +24,22 @@ from ..errors import UsageError
 
 # From CS231n's docstrings (assignments 1-3, 2017-2024). Letters are drawn anew, and distinct, in every case
 # (problems.shapes). The layers written as naive loops (conv, pooling) have one fixed shape, every axis a different
-# size, as the assignment's own tests: their loop runs N·F·H'·W' times and autodiff traces every entry apart
-# (measured: 2.3 s to trace, lower and compile a conv at x (2, 3, 7, 6), about 10 s at letters drawn up to 9).
+# size, and the conv a stride of 2, as the assignment's own tests: their loop runs N·F·H'·W' times and autodiff
+# traces every entry apart (measured: 2.3 s to trace, lower and compile a conv at x (2, 3, 7, 6) with stride 1,
+# about 10 s at letters drawn up to 9; 48 entries here). The sizes fit a stride of 2 exactly: (H + 2 - 3) is even.
 LAYERS = {
     "affine": "x: N,D; w: D,M; b: M",
     "relu": "x: N,D",
     "batchnorm": "x: N,D; gamma: D; beta: D",
     "layernorm": "x: N,D; gamma: D; beta: D",
     "dropout": "x: N,D",
-    "conv": "x: 2,6,4,5; w: 3,6,3,3; b: (3,)",
+    "conv": "x: 2,6,5,3; w: 4,6,3,3; b: (4,)",
     "max_pool": "x: 2,3,6,4",
     "spatial_batchnorm": "x: N,C,H,W; gamma: C; beta: C",
     "spatial_groupnorm": "x: N,2C,H,W; gamma: 1,2C,1,1; beta: 1,2C,1,1; G: 2",
     "affine_relu": "x: N,D; w: D,M; b: M",
-    "conv_relu": "x: 2,6,4,5; w: 3,6,3,3; b: (3,)",
-    "conv_relu_pool": "x: 2,5,6,4; w: 3,5,3,3; b: (3,)",
+    "conv_relu": "x: 2,6,5,3; w: 4,6,3,3; b: (4,)",
+    "conv_relu_pool": "x: 2,6,7,3; w: 4,6,3,3; b: (4,)",  # the conv's output, (4, 2), pooled 2×2 exactly
     "rnn_step": "x: N,D; prev_h: N,H; Wx: D,H; Wh: H,H; b: H",
     "rnn": "x: N,T,D; h0: N,H; Wx: D,H; Wh: H,H; b: H",
     "lstm_step": "x: N,D; prev_h: N,H; prev_c: N,H; Wx: D,4H; Wh: H,4H; b: 4H",
@@ -61,7 +62,7 @@ SETTINGS = {
     "ln_param": {},
     "gn_param": {},
     "dropout_param": {"mode": "train", "p": 0.5, "seed": 0},
-    "conv_param": {"stride": 1, "pad": 1},
+    "conv_param": {"stride": 2, "pad": 1},
     "pool_param": {"pool_height": 2, "pool_width": 2, "stride": 2},
 }
 

@@ -113,7 +113,7 @@ class LayerSide(UserSide):
             try:
                 if not self.eager:
                     try:
-                        dout = _cotangent(dout_seed, jax.eval_shape(out, float_values, traced_values))
+                        dout = _cotangent(dout_seed, self.compiled.shape(key, out, float_values, traced_values))
                         result, grads = self.compiled(key, pullback, float_values, traced_values, dout)
                     except untraceable_errors():
                         self.eager = True

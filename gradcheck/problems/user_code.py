@@ -86,14 +86,32 @@ class Compiled:
     every case: each is compiled with XLA's fast-compile options (jax_reference.fast_compile)."""
 
     def __init__(self):
-        self.executables, self.compile_s, self.run_s = {}, 0.0, 0.0
+        self.executables, self.shapes, self.compile_s, self.run_s = {}, {}, 0.0, 0.0
+
+    @staticmethod
+    def _signature(key, args):
+        import jax
+
+        return key, str(jax.tree.map(lambda a: (np.shape(a), str(getattr(a, "dtype", type(a).__name__))), args))
+
+    def shape(self, key, function, *args):
+        """jax.eval_shape(function, *args), traced once per signature: a naive loop's trace is what costs, and a
+        layer's cases may share their shapes."""
+        import jax
+
+        signature = self._signature(key, args)
+        if signature not in self.shapes:
+            start = time.perf_counter()
+            self.shapes[signature] = jax.eval_shape(function, *args)
+            self.compile_s += time.perf_counter() - start
+        return self.shapes[signature]
 
     def __call__(self, key, function, *args):
         import jax
 
         from jax_reference import fast_compile
 
-        signature = (key, str(jax.tree.map(lambda a: (np.shape(a), str(getattr(a, "dtype", type(a).__name__))), args)))
+        signature = self._signature(key, args)
         if signature not in self.executables:
             start = time.perf_counter()
             self.executables[signature] = fast_compile.compile(jax.jit(function).lower(*args))
