@@ -157,3 +157,13 @@ def test_settings_and_masks_are_drawn_as_the_spec_and_the_caller_say():
 def test_a_right_course_file_passes_naive_loops_and_all():
     report = check_file(str(COURSE / "layers.py"), cases=2)
     assert report["ok"], file_text(report)
+
+
+@pytest.mark.slow
+def test_an_rnn_file_sequences_embeddings_and_a_masked_loss_and_the_one_slip():
+    report = check_file(str(COURSE / "rnn_layers.py"), cases=2)
+    verdicts = _verdicts(report)
+    assert verdicts.pop("lstm_step_backward_one_path") == "fail"
+    assert verdicts == dict.fromkeys(["lstm_step_backward", "rnn_step_backward", "rnn_backward",
+                                      "word_embedding_backward", "temporal_affine_backward", "temporal_softmax_loss",
+                                      "lstm_backward"], "pass"), file_text(report)

@@ -9,11 +9,13 @@ VERDICT_WORDS = {"pass": "ok", "fail": "FAIL", "no verdict": "no verdict"}
 
 
 def _summary(report):
-    """A few words for a function's report: what is wrong first, then what could not be judged."""
+    """A few words for a function's report: what is wrong first (the wrong gradients' names, and the first one's
+    diagnosis up to its details), then what could not be judged."""
     if report["verdict"] == "pass":
         return "agrees"
-    wrong = [f"{name}: {p['diagnosis']}" for kind in ("parameters", "stages") for name, p in report[kind].items()
-             if p["verdict"] == "wrong"]
+    wrong = {name: p["diagnosis"] for kind in ("parameters", "stages") for name, p in report[kind].items()
+             if p["verdict"] == "wrong"}
+    wrong = [f"{', '.join(wrong)}: {next(iter(wrong.values())).split(';')[0]}"] if wrong else []
     other = [line.removeprefix("FAIL: ") for line in failure_lines(report)]
     other += [f"modified its inputs in place: {', '.join(report['modified_inputs'])}"] * bool(report["modified_inputs"])
     other += [f["words"] for f in report.get("findings", [])]
