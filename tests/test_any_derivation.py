@@ -6,6 +6,7 @@ import json
 import re
 import textwrap
 
+import numpy as np
 import pytest
 
 from gradcheck import UsageError, assert_vjp_agree, check_gradients, check_vjp, text
@@ -211,6 +212,50 @@ def test_writes_through_a_boolean_mask_of_traced_values_compile_with_numpys_sema
         ''')
     assert report["ok"], text(report)
     assert report["config"]["reference eager"] is False
+
+
+NAIVE = '''
+    import numpy as np
+
+    def filled(w, X):
+        """A naive loop's writes, one entry at a time, with NumPy's semantics to keep."""
+        out = np.zeros((X.shape[0], 3), dtype=np.float32)
+        for n in range(X.shape[0]):
+            for k in range(3):
+                out[n, k] = np.sum(X[n] * w) * (k + 1)
+        out[0, 1] = w[0] ** 2  # a second write to one entry: the last wins
+        out[1, 2] += out[1, 0] * w[1]  # read back, then written
+        twice = 2 * out  # used as an array, then written again
+        out[-1, 0] = w[1]  # a negative index
+        out[:, 2] = out[:, 2] + np.sum(twice)  # a slice: written as an array
+        out[2, 2] = 0.5  # a constant after the slice
+        return {"out": out, "sum": np.sum(out) + out.sum()}
+    '''
+
+
+def test_a_naive_loops_entries_become_one_array_with_numpys_semantics(user_module):
+    """out[n, k] = v, entry by entry, compiled as one scatter (not one per entry), with the values NumPy
+    computes: the last write wins, reads see earlier writes, the array's dtype is kept."""
+    import jax
+
+    from gradcheck.isolation import jaxnumpy
+
+    path = user_module(NAIVE).path
+    numpy_filled = load(f"{path}:filled")[0]
+    jax_filled = jaxnumpy.load(path, ["filled"])["filled"]
+    rng = np.random.default_rng(0)
+    w, X = rng.standard_normal(4), rng.standard_normal((5, 4))
+    expected = numpy_filled(w, X)
+    with jax.enable_x64(True):
+        got = jax.jit(jax_filled)(w, X)
+        program = jax.make_jaxpr(lambda w: jax_filled(w, X)["out"])(w)
+    assert got["out"].dtype == np.float32
+    np.testing.assert_allclose(got["out"], expected["out"], rtol=1e-6)
+    np.testing.assert_allclose(got["sum"], expected["sum"], rtol=1e-6)
+    scatters = [e for e in program.eqns if e.primitive.name.startswith("scatter")]
+    # At most four: the loop's 15 entries in one (when 2 * out uses them), the entry written before the slice,
+    # the slice, and the constant after it.
+    assert len(scatters) <= 4
 
 
 @pytest.mark.slow

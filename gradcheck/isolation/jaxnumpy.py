@@ -13,7 +13,9 @@ a JAX array. The modules the file imports from its own folder
 runs with float64 on. First, the in-place idioms jax.numpy cannot
 run are rewritten into their functional form, with NumPy's semantics:
 
-    x[i] = v             ->  x = __set(x, i, v)          (in place still, for lists and dicts)
+    x[i] = v             ->  x = __set(x, i, v)          (in place still, for lists and dicts; a naive loop's
+                                                      scalars written entry by entry kept as isolation.entries
+                                                      until the array is used: one scatter, not one each)
     t[i][j] = v          ->  t = __set(t, i, __set(t[i], j, v))
     h[:, k], c = step()  ->  values = tuple(step()); h = __set(h, (:, k), values[0]); c = values[1]
     x[i] += v  (-= *= /= **=)  ->  x = __set(x, i, x[i] + v)   NumPy's buffered update: where an index
@@ -35,6 +37,8 @@ import traceback
 import types
 from pathlib import Path
 
+from .entries import Entries, concrete, entry
+
 _INDEX = "__gradcheck_index__"
 _VALUES = "__gradcheck_values__"
 _SET = "__gradcheck_set__"
@@ -46,6 +50,8 @@ _OPERATORS = {"add": operator.add, "subtract": operator.sub, "multiply": operato
 
 def _index(index):
     """An index as NumPy takes it, for JAX too: a range (`scores[range(N), y]`) becomes the array it stands for."""
+    if isinstance(index, Entries):
+        return index.array()
     if isinstance(index, range):
         import numpy as np
 
@@ -68,8 +74,14 @@ def _may_repeat(index):
 def _set(array, index, value):
     """array[index] = value, as NumPy does it. A JAX array is replaced, not changed; where an integer array
     names an entry twice, the last write wins, as in NumPy (JAX's own .at[].set leaves that order undefined).
-    A NumPy array that is given a traced value becomes a JAX array."""
-    index = _index(index)
+    A NumPy array that is given a traced value becomes a JAX array; one given traced scalars entry by entry (a
+    naive loop) keeps them as Entries until it is used, and becomes a JAX array then, in one scatter."""
+    index, value = _index(index), concrete(value)
+    if isinstance(array, Entries) or _traced(value):
+        entries = Entries.written(array, index, value)
+        if entries is not None:
+            return entries
+        array = concrete(array)
     if not hasattr(array, "at") and not (hasattr(array, "__array__") and _traced(value)):
         array[index] = value  # a list, a dict, a NumPy array of NumPy values: as the original code does
         return array
@@ -105,6 +117,10 @@ def _update(array, index, op, value):
     """array[index] op= value, as NumPy does it: array[index] = array[index] op value (buffered: where an index
     repeats, the last write wins; np.add.at is the unbuffered form)."""
     index = _index(index)
+    if isinstance(array, Entries):
+        if entry(index, array.shape) is not None:  # one entry: read it, write it back
+            return _set(array, index, _OPERATORS[op](array[index], concrete(value)))
+        array = array.array()
     if hasattr(array, "at") or _traced(value) or _traced(index):
         import jax.numpy as jnp
 
@@ -204,7 +220,7 @@ def _traced(value):
     """Whether a value is, or holds, a JAX array (a traced value, or the data the reference passes in)."""
     import jax
 
-    if isinstance(value, jax.Array):
+    if isinstance(value, (jax.Array, Entries)):
         return True
     if isinstance(value, (list, tuple)):
         return any(_traced(v) for v in value)
@@ -222,7 +238,9 @@ class _Either:
         self.real, self.fake = real, fake
 
     def __call__(self, *args, **kwargs):
-        return (self.fake if _traced(args) or _traced(kwargs) else self.real)(*args, **kwargs)
+        if _traced(args) or _traced(kwargs):
+            return self.fake(*concrete(args), **concrete(kwargs))
+        return self.real(*args, **kwargs)
 
     def __getattr__(self, name):  # a ufunc's .at, .reduce, .outer: jax.numpy's, whose .at takes inplace=False
         return getattr(self.fake, name)
@@ -344,7 +362,20 @@ def load(path, names):
     path = Path(path).resolve()
     stat = path.stat()
     module = _module(path, stat.st_mtime_ns, stat.st_size)
-    return {name: getattr(module, name) for name in names}
+    return {name: _arrays_out(getattr(module, name)) for name in names}
+
+
+def _arrays_out(function):
+    """A user's function whose results hold JAX arrays where its code left Entries (a classes' methods are
+    called by the class itself: it is returned as it is)."""
+    if not isinstance(function, types.FunctionType):
+        return function
+
+    @functools.wraps(function)
+    def called(*args, **kwargs):
+        return concrete(function(*args, **kwargs))
+
+    return called
 
 
 @functools.lru_cache(maxsize=None)
