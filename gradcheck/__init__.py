@@ -10,7 +10,7 @@ below are imported on first use, so that the command line and the worker process
 import importlib
 
 _EXPORTS = {"assert_gradients_agree": ".api", "assert_vjp_agree": ".api", "check_gradients": ".api",
-            "check_vjp": ".api", "check_products": ".api", "check_file": ".api", "CandidateFailure": ".errors", "GradcheckError": ".errors", "UsageError": ".errors",
+            "check_vjp": ".api", "check_products": ".api", "check_file": ".api", "check_integrable": ".api", "CandidateFailure": ".errors", "GradcheckError": ".errors", "UsageError": ".errors",
             "Report": ".report",
             "junit": ".report.junit", "text": ".report.text"}
 

@@ -13,6 +13,7 @@ from .errors import CandidateFailure, LoadError, SetupError, UsageError
 from .isolation.loader import name_of
 from .pipeline.sweep import sweep
 from .problems import course
+from .problems.integrable import IntegrableProblem
 from .problems.layer import LayerProblem
 from .problems.loss import LossProblem
 from .problems.loss_products import LossProductProblem
@@ -21,7 +22,7 @@ from .problems.seed_cases import DEFAULT_ACTIVATIONS
 from .problems.seed_products import SeedProductProblem
 from .problems.sampled import Workers
 from .problems.value_grad import ValueGradProblem
-from .report import Report, build, whole_file
+from .report import Report, build, integrable, whole_file
 from .report.text import text
 
 DEFAULT_CASES = 200
@@ -263,6 +264,30 @@ def check_file(path, *, cases=DEFAULT_FILE_CASES, seed=0, dtype=None, timeout=DE
     finally:
         workers.close()
     return whole_file.build(path, rows, cases=cases, seed=seed, dtype=dtype)
+
+
+def check_integrable(candidate, *, sample, name=None, cases=DEFAULT_SAMPLED_CASES, seed=0, dtype=None,
+                     timeout=DEFAULT_TIMEOUT):
+    """Whether a hand-derived gradient is the gradient of any loss, with no loss given: the symmetry of its
+    Jacobian, from its own central differences (see gradcheck.problems.integrable); returns the report.
+
+    Args:
+      candidate: grad(params, *data) -> a dict with the keys and shapes of params, as in the loss mode.
+      sample: sample(rng) -> (params, data), as in the loss mode.
+      cases, seed, dtype, timeout, name: as `check_gradients`'s loss mode.
+
+    Returns:
+      The report: report["verdict"] is "fail" where the Jacobian is not symmetric (the candidate is the gradient
+      of no loss; report["asymmetric"] names the pairs of parameters) or a call failed, else "no verdict":
+      never "pass", for only the loss can say that a symmetric field is the right gradient.
+    """
+    check_sweep_args(cases, seed, timeout)
+    problem = IntegrableProblem({"candidate": candidate, "sample": sample}, dtype=_sampled_dtype(dtype),
+                                timeout=timeout)
+    results, output = problem.check(cases, seed)
+    dtypes = sorted({r["dtype"] for r in results})
+    return integrable.build(results, output=output, candidate_name=name or name_of(candidate),
+                            config={"seed": seed, "dtype": ", ".join(dtypes), "sampler": name_of(sample)})
 
 
 def _call(function, candidate, functions, arguments):

@@ -129,6 +129,10 @@ def parser():
     p.add_argument("--gnvp", action="store_true",
                    help="as --hvp, for the Gauss-Newton-vector product J_zᵀ H_z J_z v + 2λV (default candidate: "
                    "manual_grad:gnvp)")
+    p.add_argument("--integrable", action="store_true",
+                   help="with --sample and no loss: is the candidate, grad(params, *data), the gradient of any loss? "
+                   "The symmetry of its Jacobian from its own central differences: exit 1 where it is not, 3 (no "
+                   "verdict) where it is, never 0")
     p.add_argument("--stages", action="store_true",
                    help="also check δ3 = ∂J/∂z3 and δ2 = ∂J/∂z2 from the candidate file's stages()")
     p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
@@ -235,6 +239,10 @@ def main(argv=None):
 _FILE_OPTIONS = {"cases", "seed", "dtype", "timeout", "json", "junit", "no_cache", "quiet"}
 
 
+# What --integrable takes: the candidate, its sampler, the sweep and the machine-readable outputs.
+_INTEGRABLE_OPTIONS = {"sample", "cases", "seed", "dtype", "timeout", "json", "junit", "quiet"}
+
+
 def _whole_file(args):
     """Whether the candidate is a whole file (path/to/layers.py, no function named)."""
     return bool(args.candidate) and ":" not in args.candidate and args.candidate.endswith(".py")
@@ -250,6 +258,16 @@ def _mode(args):
             return "file", (f"{', '.join(given)}: a whole file is checked function by function with its own or a "
                             f"course's usual inputs; to use {given[0]}, name one function, {args.candidate}:function")
         return "file", None
+    if args.integrable:
+        given = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
+                 if name not in _INTEGRABLE_OPTIONS | {"candidate", "command", "integrable"}
+                 and value not in (None, False)]
+        if given:
+            return "integrable", (f"{', '.join(given)}: --integrable asks the candidate alone, over the cases of "
+                                  "--sample, with no loss; check against a loss with --loss instead")
+        if not (args.candidate and args.sample):
+            return "integrable", "--integrable needs the candidate, path/to/file.py:grad, and --sample"
+        return "integrable", None
     mode = "loss" if args.loss else "layer" if args.forward else "value_and_grad" if args.shapes or args.sample \
         else "seed"
     drawn = bool(args.sample or args.shapes)
@@ -377,11 +395,41 @@ def _run_file(args):
     return EXIT_STATUS[report["verdict"]]
 
 
+def _run_integrable(args):
+    """--integrable: the candidate alone; exit 1 (not the gradient of any loss) or 3, never 0."""
+    from .report import integrable
+
+    try:
+        report = api.check_integrable(args.candidate, sample=args.sample, cases=args.cases or DEFAULT_SAMPLED_CASES,
+                                      seed=args.seed, dtype=args.dtype, timeout=args.timeout)
+    except LoadError as exc:
+        side = "candidate" if exc.role == "candidate" else "--sample"
+        return _usage_error(f"cannot load {side}: {exc}")
+    except SetupError as exc:
+        return _usage_error(str(exc))
+    if not args.quiet:
+        _print(integrable.text(report))
+    try:
+        if args.json:
+            _write(args.json, json.dumps(report, indent=1, allow_nan=False))
+        if args.junit:
+            _write(args.junit, integrable.junit(report))
+    except OSError as exc:
+        return _usage_error(f"writing {exc.filename}: {exc.strerror}")
+    return EXIT_STATUS[report["verdict"]]
+
+
 def _run(args):
     mode, problem = _mode(args)
-    if mode == "file":
+    if mode in ("file", "integrable"):
         problem = problem or _check_outputs(args)
-        return _usage_error(problem) if problem else _run_file(args)
+        if not problem and mode == "integrable":
+            for spec in (args.candidate, args.sample):
+                try:
+                    check_form(spec)
+                except LoadError as exc:
+                    return _usage_error(f"cannot load {spec!r}: {exc}")
+        return _usage_error(problem) if problem else _run_file(args) if mode == "file" else _run_integrable(args)
     args.candidate = args.candidate or \
         ("manual_grad:hvp" if args.hvp else "manual_grad:gnvp" if args.gnvp else "manual_grad:grad")
     problem = problem or _check_outputs(args)

@@ -35,7 +35,8 @@ def test_the_file_is_read_not_run_for_what_it_holds():
     functions = {f.name: f for f in discover(COURSE / "layers.py")}
     assert list(functions) == ["affine_backward", "relu_backward", "batchnorm_backward", "batchnorm_backward_alt",
                                "layernorm_backward", "dropout_backward", "conv_backward_naive",
-                               "max_pool_backward_naive", "spatial_batchnorm_backward", "svm_loss", "softmax_loss"]
+                               "max_pool_backward_naive", "spatial_batchnorm_backward", "spatial_groupnorm_backward",
+                               "svm_loss", "softmax_loss"]
     assert functions["batchnorm_backward_alt"].forward == "batchnorm_forward"  # no batchnorm_forward_alt
     assert functions["conv_backward_naive"].forward == "conv_forward_naive"
     assert functions["dropout_backward"].settings == {"dropout_param": {"mode": "train", "p": 0.5, "seed": 0}}

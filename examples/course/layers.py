@@ -225,6 +225,31 @@ def spatial_batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    eps = gn_param.get("eps", 1e-5)
+    N, C, H, W = x.shape
+    x_group = x.reshape(N, G, C // G, H, W)
+    mean = x_group.mean(axis=(2, 3, 4), keepdims=True)
+    std = np.sqrt(x_group.var(axis=(2, 3, 4), keepdims=True) + eps)
+    xn = ((x_group - mean) / std).reshape(N, C, H, W)
+    out = gamma * xn + beta
+    cache = (xn, gamma, std, G)
+    return out, cache
+
+
+def spatial_groupnorm_backward(dout, cache):
+    xn, gamma, std, G = cache
+    N, C, H, W = dout.shape
+    dgamma = np.sum(dout * xn, axis=(0, 2, 3), keepdims=True)
+    dbeta = np.sum(dout, axis=(0, 2, 3), keepdims=True)
+    dxn = (dout * gamma).reshape(N, G, C // G, H, W)
+    xn_group = xn.reshape(N, G, C // G, H, W)
+    M = C // G * H * W
+    dx = (M * dxn - dxn.sum(axis=(2, 3, 4), keepdims=True)
+          - xn_group * np.sum(dxn * xn_group, axis=(2, 3, 4), keepdims=True)) / (M * std)
+    return dx.reshape(N, C, H, W), dgamma, dbeta
+
+
 def svm_loss(x, y):
     N = x.shape[0]
     correct_class_scores = x[np.arange(N), y]

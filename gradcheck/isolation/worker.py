@@ -18,12 +18,13 @@ import time
 # not gradcheck's.
 from .. import cache
 from ..errors import LoadError, Misfit
-from ..problems import layer, loss, loss_products, value_grad
+from ..problems import integrable, layer, loss, loss_products, value_grad
 from . import wire
 from .loader import load
 from .process import call, misfit, outcome_to_wire
 
-MODES = {"loss": loss, "loss_hvp": loss_products, "layer": layer, "value_and_grad": value_grad}
+MODES = {"loss": loss, "loss_hvp": loss_products, "layer": layer, "value_and_grad": value_grad,
+         "integrable": integrable}
 
 
 def _die_with_parent():
