@@ -206,6 +206,16 @@ def test_a_users_hessian_vector_product_is_checked_against_its_own_loss():
     assert wrong["witness"]["taylor"]["w"]["candidate"]["slope"] < 1.2
 
 
+def test_a_users_product_that_is_not_symmetric_is_the_hessian_of_nothing():
+    """The loss mode asks the candidate along u too: b's row without its coupling to w breaks ⟨u, C(v)⟩ =
+    ⟨v, C(u)⟩; the right product, in float64 and float32, is not held to it wrongly."""
+    loss, sample = logistic("loss"), logistic("sample")
+    report = check_products(logistic("hvp_bias_alone"), loss=loss, sample=sample, cases=4)
+    assert "symmetry" in [f["kind"] for f in report["findings"]] and not report["ok"]
+    for dtype in (np.float64, np.float32):
+        assert check_products(logistic("hvp"), loss=loss, sample=sample, cases=8, dtype=dtype)["findings"] == []
+
+
 def test_a_users_loss_has_no_gauss_newton_product(capsys):
     with pytest.raises(ValueError, match="product must be 'hvp' with loss"):
         check_products(logistic("hvp"), product="gnvp", loss=logistic("loss"), sample=logistic("sample"))

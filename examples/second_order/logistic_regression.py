@@ -38,6 +38,17 @@ def hvp_penalty_forgotten(params, v, X, y):
     return {"w": X.T @ (S * u) / N, "b": np.sum(S * u) / N}
 
 
+def hvp_bias_alone(params, v, X, y):
+    """b's row of the Hessian taken as Σ S_ii v_b / N alone, its coupling 1ᵀSX v_w / N to w forgotten, while w's row
+    keeps the coupling to b: a matrix that is not symmetric, the Hessian of no function."""
+    z = X @ params["w"] + params["b"]
+    s = 0.5 + 0.5 * np.tanh(0.5 * z)
+    S = s * (1 - s)
+    u = X @ v["w"] + v["b"]
+    N = X.shape[0]
+    return {"w": X.T @ (S * u) / N + 2 * LAM * v["w"], "b": np.sum(S) * v["b"] / N}
+
+
 def sample(rng):
     N, D = int(rng.integers(3, 20)), int(rng.integers(2, 8))
     params = {"w": rng.standard_normal(D), "b": np.array(rng.standard_normal())}

@@ -4,7 +4,9 @@ reverse), one random direction v per case, drawn with the case.
 
 The witness holds the reference H v to central differences of F(θ) = ⟨∇L(θ), v⟩ along random directions
 (∇F = H v, H being symmetric), ∇L from jax.grad of the same loss: a second autodiff path, reverse mode alone,
-against the first's forward-over-reverse. Its Taylor test measures the candidate's H v as F's gradient.
+against the first's forward-over-reverse. Its Taylor test measures the candidate's H v as F's gradient. And the
+candidate is asked once more, along another direction u: ⟨u, C(v)⟩ must equal ⟨v, C(u)⟩, as for the Hessian of
+any function (problems.symmetry).
 
     reference_roles, candidate_roles   what each worker runs (the worker calls them by the mode's name)
     LossProductProblem                 gradcheck's process
@@ -13,8 +15,11 @@ against the first's forward-over-reverse. Its Taylor test measures the candidate
 
 import numpy as np
 
+from jax_reference.tolerances import tolerance
+
 from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
+from . import symmetry
 from .loss import LossProblem, LossSide, reference_roles as loss_roles
 from .user_code import jax_value, reference_config, resolve, traced
 
@@ -98,8 +103,30 @@ class LossProductProblem(LossProblem):
     def candidate_call(self, value):
         """hvp(params, v, *data)."""
         params, data, v = value
-        self._direction = v
+        self._direction, self._data = v, data
         return (params, v, *data), ("params", "v", *(f"data[{i}]" for i in range(len(data))))
+
+    def witness(self, prepared, candidate):
+        """The candidate's symmetry first (a second call, along u), then the reference's witness."""
+        if set(candidate) == set(prepared.reference):
+            self._symmetry(prepared, candidate)
+        return super().witness(prepared, candidate)
+
+    def _symmetry(self, prepared, Cv):
+        """Within twice the tolerance's rtol of ‖u‖ ‖C(v)‖ + ‖v‖ ‖C(u)‖: products that each agree with H v and
+        H u within the comparison's tolerance (whose scale is ‖H v‖) stay within it, H being exactly symmetric."""
+        params = prepared.arrays["params"]
+        rng = np.random.default_rng([*prepared.context, 6])
+        u = {k: rng.standard_normal(np.shape(p)).astype(p.dtype) for k, p in params.items()}
+        self.candidate.submit("candidate", (params, u, *self._data),
+                              ("params", "u", *(f"data[{i}]" for i in range(len(self._data)))))
+        Cu = symmetry.other_product(prepared, self.candidate.receive(), Cv)
+        if Cu is None:
+            return
+        v = prepared.arrays["direction"]
+        bound = 2 * tolerance(prepared.dtype).rtol * (symmetry.norm(u) * symmetry.norm(Cv)
+                                                      + symmetry.norm(v) * symmetry.norm(Cu))
+        symmetry.check(prepared, u, v, Cu, Cv, bound)
 
     def reference_name(self):
         return f"jax.jvp of jax.grad of {super().reference_name()}"

@@ -18,6 +18,7 @@ from ..cache import enable as enable_cache
 from ..diagnose.products import ProductModel
 from ..pipeline.step import Prepared
 from ..pipeline.witness import Witness
+from . import symmetry
 from .seed import WITNESS_ALL, WITNESS_EVERY, SeedProblem, _float64, _runner
 from .seed_cases import draw_cases
 
@@ -84,34 +85,15 @@ class SeedProductProblem(SeedProblem):
         rng = np.random.default_rng([case.seed, case.index, 4])
         u = {k: rng.standard_normal(p.shape).astype(self.dtype) for k, p in params.items()}
         self.candidate.submit("candidate", (params, u, X, y, case.lam, case.activation), PRODUCT_ARGS)
-        outcome = self.candidate.receive()
-        # Only a complete sweep passes: a second call that fails, or that changes what it was given, fails the case.
-        if outcome.failure:
-            prepared.findings.append({"kind": "second call", "words": (
-                f"the second call, along another direction u for the symmetry check, {outcome.failure['message']}")})
+        Cu = symmetry.other_product(prepared, self.candidate.receive(), Cv)
+        if Cu is None:
             return
-        if outcome.modified:
-            prepared.findings.append({"kind": "second call", "words": (
-                f"the second call, along another direction u, modified its inputs in place: "
-                f"{', '.join(outcome.modified)}")})
-        if set(outcome.value) != set(Cv) or any(np.shape(outcome.value[k]) != np.shape(Cv[k]) for k in Cv):
-            prepared.findings.append({"kind": "second call", "words": (
-                "the second call, along another direction u, returned other keys or shapes than the first")})
-            return
-        Cu = {k: np.asarray(outcome.value[k], np.float64) for k in Cv}
-        v = prepared.arrays["direction"]
-        u64 = _float64(u)
-        norm = lambda d: float(np.sqrt(sum(np.sum(np.asarray(a, np.float64) ** 2) for a in d.values())))
-        uCv = sum(float(np.vdot(u64[k], np.asarray(Cv[k], np.float64))) for k in Cv)
-        vCu = sum(float(np.vdot(v[k], Cu[k])) for k in Cv)
+        v, u64 = prepared.arrays["direction"], _float64(u)
         s_v = float(np.sqrt(sum(s ** 2 for s in prepared.scales.values())))  # ‖s_P‖ over the parameters, along v
-        s_u = norm(product_scales(params, u, X, y, case.activation))
-        bound = tolerance(self.dtype).rtol * (norm(u64) * (norm(Cv) + s_v) + norm(v) * (norm(Cu) + s_u))
-        if not abs(uCv - vCu) <= bound:
-            prepared.findings.append({"kind": "symmetry", "words": (
-                f"not symmetric: ⟨u, C(v)⟩ = {uCv:.6g} but ⟨v, C(u)⟩ = {vCu:.6g} for random u, v; a Hessian is "
-                "symmetric, so the candidate is not the Hessian of any function (a term of a symmetric pair left "
-                "out, as R{a}ᵀ δ without δ Vᵀ?)")})
+        s_u = symmetry.norm(product_scales(params, u, X, y, case.activation))
+        bound = tolerance(self.dtype).rtol * (symmetry.norm(u64) * (symmetry.norm(Cv) + s_v)
+                                              + symmetry.norm(v) * (symmetry.norm(Cu) + s_u))
+        symmetry.check(prepared, u64, v, Cu, Cv, bound)
 
     def settings(self, results):
         return {**super().settings(results), "mode": self.product}
