@@ -161,6 +161,28 @@ def test_the_usual_second_order_slips_are_named():
     assert "the penalty's term is λV_W1, expected 2λV" in penalty["W1"]["diagnosis"] and penalty["b1"]["ok"]
     diagonal = check_products(example("hvp_softmax_diagonal"), cases=CASES)["parameters"]
     assert all("matches the softmax's Jacobian taken as diag(a)" in p["diagnosis"] for p in diagonal.values())
+    prime = check_products(example("hvp_phi_prime_for_second"), cases=CASES)["parameters"]
+    assert prime["W2"]["ok"] and prime["b2"]["ok"]  # R{δ2} reaches W1 and b1 alone
+    assert all("R{δ} propagated with φ' where φ'' belongs" in prime[k]["diagnosis"] for k in ("W1", "b1"))
+
+
+@pytest.mark.parametrize("depth", [3, 4])
+def test_phi_prime_for_phi_second_is_named_at_any_depth(depth, monkeypatch):
+    """manual_grad's own R-operator with φ' in every hidden layer's curvature term: every layer below the top is
+    wrong, and each is named for that slip."""
+    from manual_grad import second_order
+
+    # A copy: _products scales the curvature in place, and φ' itself is used after it.
+    monkeypatch.setattr(second_order, "SECOND", {act: (lambda a, prime: prime.copy()) for act in mg.ACTIVATIONS})
+
+    def slipped(params, v, X, y, lam, activation):
+        _, X, y, lam, activations = second_order.check_loss_inputs(params, X, y, lam, activation)
+        return second_order._products(params, v, X, y, lam, activations, exact=True)
+
+    report = check_products(slipped, depth=depth, cases=CASES)
+    wrong = [k for k, p in report["parameters"].items() if not p["ok"]]
+    assert wrong == [f"{w}{l}" for l in range(1, depth) for w in "Wb"]
+    assert all("R{δ} propagated with φ' where φ'' belongs" in report["parameters"][k]["diagnosis"] for k in wrong)
 
 
 def test_product_options_that_do_not_fit_are_usage_errors(capsys):

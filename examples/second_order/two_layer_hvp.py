@@ -6,6 +6,7 @@ deriving Newton's method would, with two of the usual slips beside the right one
     gradcheck examples/second_order/two_layer_hvp.py:hvp_penalty_once --hvp
     gradcheck examples/second_order/two_layer_hvp.py:hvp_one_cross_term --hvp
     gradcheck examples/second_order/two_layer_hvp.py:hvp_softmax_diagonal --hvp
+    gradcheck examples/second_order/two_layer_hvp.py:hvp_phi_prime_for_second --hvp
 """
 
 import numpy as np
@@ -13,7 +14,8 @@ import numpy as np
 from manual_grad.activations import SECOND, TABLE
 
 
-def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=True, softmax_jacobian=True):
+def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=True, softmax_jacobian=True,
+         second_as_prime=False):
     W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
     V1, c1, V2, c2 = (v[k] for k in ("W1", "b1", "W2", "b2"))
     phi, phi_prime = TABLE[activation]
@@ -32,7 +34,8 @@ def _hvp(params, v, X, y, lam, activation, phi_second=True, penalty=2.0, cross=T
         Rdelta3 = a3 * Rz3 / N  # the slip: diag(a3) alone
     Rdelta2 = (Rdelta3 @ W2.T + (delta3 @ V2.T if cross else 0)) * phi_prime(a2)   # R{δ2}, its φ' part
     if phi_second:
-        Rdelta2 += (delta3 @ W2.T) * SECOND[activation](a2, phi_prime(a2)) * Rz2   # … and its φ''(z2) part
+        second = phi_prime(a2) if second_as_prime else SECOND[activation](a2, phi_prime(a2))
+        Rdelta2 += (delta3 @ W2.T) * second * Rz2   # … and its φ''(z2) part
     return {"W1": X.T @ Rdelta2 + penalty * lam * V1, "b1": Rdelta2.sum(axis=0),
             "W2": Ra2.T @ delta3 + a2.T @ Rdelta3 + penalty * lam * V2, "b2": Rdelta3.sum(axis=0)}
 
@@ -60,3 +63,9 @@ def hvp_one_cross_term(params, v, X, y, lam, activation):
 def hvp_softmax_diagonal(params, v, X, y, lam, activation):
     """The softmax's Jacobian taken as diag(a3), its − a3 a3ᵀ forgotten."""
     return _hvp(params, v, X, y, lam, activation, softmax_jacobian=False)
+
+
+def hvp_phi_prime_for_second(params, v, X, y, lam, activation):
+    """R{δ2}'s curvature term with φ'(z2) where φ''(z2) belongs: R{φ'(z2)} taken as φ'(z2) ⊙ R{z2}, the derivative
+    of φ where that of φ' is meant."""
+    return _hvp(params, v, X, y, lam, activation, second_as_prime=True)

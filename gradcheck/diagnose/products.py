@@ -8,7 +8,7 @@ import numpy as np
 
 import jax_reference as jr
 from jax_reference.tolerances import tolerance
-from manual_grad.activations import TABLE, log_softmax
+from manual_grad.activations import SECOND as SECOND_OF, TABLE, log_softmax
 from manual_grad.deep import forward
 
 from .laws import Diagnosis, Model, matches
@@ -61,6 +61,35 @@ def softmax_diagonal_shift(r):
     return shift
 
 
+def prime_for_second_shift(r):
+    """What a Hessian-vector product computed with φ'(z_l) in R{δ_l}'s curvature term, where φ''(z_l) belongs,
+    adds to the right one: R{δ_l} gains (δ_{l+1} W_lᵀ) ⊙ (φ'(z_l) − φ''(z_l)) ⊙ R{z_l} at every hidden layer,
+    carried down by R{δ}'s own (linear) recursion. Computed once per failing case, kept in its arrays."""
+    if "prime for second" in r.arrays:
+        return r.arrays["prime for second"]
+    params = {k: np.asarray(p, np.float64) for k, p in r.arrays["params"].items()}
+    v, X, y = r.arrays["direction"], np.asarray(r.arrays["X"], np.float64), r.arrays["y"]
+    activations, L, N = r.case.activations, len(params) // 2, X.shape[0]
+    a, z_out = forward(params, X, activations)
+    Ra, Rz = np.zeros_like(X), {}
+    for l in range(1, L + 1):
+        Rz[l + 1] = Ra @ params[f"W{l}"] + a[l] @ v[f"W{l}"] + v[f"b{l}"]
+        if l < L:
+            Ra = TABLE[activations[l - 1]][1](a[l + 1]) * Rz[l + 1]
+    delta = (np.exp(log_softmax(z_out)) - np.eye(z_out.shape[1])[y]) / N  # δ_{L+1}
+    shift, S = {}, np.zeros_like(delta)  # S: the shift of R{δ_{l+1}}
+    for l in range(L, 0, -1):
+        shift[f"W{l}"], shift[f"b{l}"] = a[l].T @ S, S.sum(axis=0)
+        if l == 1:
+            break
+        prime = TABLE[activations[l - 2]][1](a[l])
+        back = delta @ params[f"W{l}"].T
+        S = (S @ params[f"W{l}"].T) * prime + back * (prime - SECOND_OF[activations[l - 2]](a[l], prime)) * Rz[l]
+        delta = back * prime
+    r.arrays["prime for second"] = shift
+    return shift
+
+
 class ProductModel(Model):
     """The seed network's products along a direction v = {V_l, c_l}, of `depth` weight layers."""
 
@@ -93,6 +122,11 @@ class ProductModel(Model):
                for r in failing):
             return Diagnosis("matches the softmax's Jacobian taken as diag(a): R{δ} at the output is "
                              "(diag(a) − a aᵀ) R{z} / N, row by row; its − a aᵀ R{z} is missing", "slip")
+        if self.product == "hvp" and \
+                all(matches(candidate_of(r), r.arrays["reference"][name] + prime_for_second_shift(r)[name], rtol)
+                    for r in failing):
+            return Diagnosis("matches R{δ} propagated with φ' where φ'' belongs: its curvature term is "
+                             "(δ Wᵀ) ⊙ φ''(z) ⊙ R{z}, the derivative of φ'(z) along v, not φ'(z) ⊙ R{z}", "slip")
         # The activations seen only where the product is wrong, when every failing case has one of them: their
         # φ'' (relu's is 0, so a missing φ'' term leaves relu networks right).
         right = {act for r in results if r.parameters[name].ok for act in r.case.activations}
