@@ -166,7 +166,7 @@ def test_the_usual_second_order_slips_are_named():
     assert all("R{δ} propagated with φ' where φ'' belongs" in prime[k]["diagnosis"] for k in ("W1", "b1"))
 
 
-@pytest.mark.parametrize("depth", [3, 4])
+@pytest.mark.parametrize("depth", [3, pytest.param(4, marks=pytest.mark.slow)])
 def test_phi_prime_for_phi_second_is_named_at_any_depth(depth, monkeypatch):
     """manual_grad's own R-operator with φ' in every hidden layer's curvature term: every layer below the top is
     wrong, and each is named for that slip."""
@@ -235,7 +235,7 @@ def test_a_users_product_that_is_not_symmetric_is_the_hessian_of_nothing():
     report = check_products(logistic("hvp_bias_alone"), loss=loss, sample=sample, cases=4)
     assert "symmetry" in [f["kind"] for f in report["findings"]] and not report["ok"]
     for dtype in (np.float64, np.float32):
-        assert check_products(logistic("hvp"), loss=loss, sample=sample, cases=8, dtype=dtype)["findings"] == []
+        assert check_products(logistic("hvp"), loss=loss, sample=sample, cases=4, dtype=dtype)["findings"] == []
 
 
 def test_a_users_loss_has_no_gauss_newton_product(capsys):
