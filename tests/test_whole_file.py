@@ -42,6 +42,9 @@ def test_the_file_is_read_not_run_for_what_it_holds():
     assert functions["dropout_backward"].settings == {"dropout_param": {"mode": "train", "p": 0.5, "seed": 0}}
     assert functions["softmax_loss"].mode == "value_and_grad"
     assert functions["softmax_loss"].shapes == "x: N,C; y: int[N] < C"
+    net = discover(COURSE / "neural_net.py")  # a model class's loss(X, y=None, reg=0.0) over self.params
+    assert [(f.name, f.mode, f.shapes) for f in net] == [
+        ("TwoLayerNet.loss", "value_and_grad", "X: N,D; y: int[N] < C; reg: 0.1")]
 
 
 def test_a_files_own_sampler_wins_and_what_cannot_be_guessed_is_said(tmp_path):

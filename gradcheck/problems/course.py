@@ -7,6 +7,8 @@ The file's source is read, not run, in gradcheck's process (its functions run on
                                        has it, else X_forward (CS231n's batchnorm_backward_alt)
     *_loss(x, y) -> (loss, dx)         the (loss, grad) mode, as are the classifiers' *_loss_naive and
                                        *_loss_vectorized(W, X, y, reg) -> (loss, dW)
+    Class.loss(X, y, reg)              a model class's loss over self.params -> (loss, grads), the (loss, grad)
+                                       mode too, its constructor's arguments guessed from their names
 
 Each function's inputs, the first of:
     sample_X(rng) in the file          the author's own sampler (sample_softmax_loss for softmax_loss)
@@ -52,6 +54,8 @@ LOSSES = {
     ("x", "y"): "x: N,C; y: int[N] < C",
     ("W", "X", "y", "reg"): "W: D,C; X: N,D; y: int[N] < C; reg: 0.1",
     ("x", "y", "mask"): "x: N,T,V; y: int[N,T] < V; mask: bool[N,T]",
+    ("X", "y"): "X: N,D; y: int[N] < C",  # a model class's loss(X, y): TwoLayerNet, FullyConnectedNet
+    ("X", "y", "reg"): "X: N,D; y: int[N] < C; reg: 0.1",
 }
 BY_NAME = {"x": "N,D", "w": "D,M", "b": "M", "gamma": "D", "beta": "D"}
 # Training mode: where the forward's batch statistics and masks are used, and so differentiated. Dropout's seed
@@ -97,10 +101,16 @@ class Function:
         return specs
 
 
-def _signature(node):
-    """(positional argument names, those without a default)."""
+def _signature(node, method=False):
+    """(positional argument names, those without a default), self left out of a method's."""
     names = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
-    return names, names[:len(names) - len(node.args.defaults)]
+    required = names[:len(names) - len(node.args.defaults)]
+    return (names[1:], required[1:]) if method else (names, required)
+
+
+def _loss_shapes(names, required):
+    """A loss's spec by its arguments: all of them (a method's y and reg have defaults), or those it requires."""
+    return LOSSES.get(tuple(names)) or LOSSES.get(tuple(required))
 
 
 def _settings(names):
@@ -129,6 +139,8 @@ def discover(path):
     except (SyntaxError, ValueError) as exc:
         raise UsageError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
     defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    methods = {f"{node.name}.loss": method for node in tree.body if isinstance(node, ast.ClassDef)
+               for method in node.body if isinstance(method, ast.FunctionDef) and method.name == "loss"}
     functions = []
     for name, node in defined.items():
         names, required = _signature(node)
@@ -147,7 +159,7 @@ def discover(path):
             sampler = f"sample_{stem}"
         elif loss:
             stem = name.removesuffix("_naive").removesuffix("_vectorized")
-            function = Function(name, "value_and_grad", shapes=LOSSES.get(tuple(required)))
+            function = Function(name, "value_and_grad", shapes=_loss_shapes(names, required))
             sampler = f"sample_{stem}"
         else:
             continue
@@ -158,4 +170,10 @@ def discover(path):
             function.missing = (f"its inputs ({', '.join(unknown)}) are not a course's usual ones: write "
                                 f"{sampler}(rng) in the file, returning them")
         functions.append(function)
+    for name, node in methods.items():
+        names, required = _signature(node, method=True)
+        shapes = _loss_shapes(names, required)
+        functions.append(Function(name, "value_and_grad", shapes=shapes, missing=None if shapes else (
+            f"its arguments ({', '.join(names)}) are not a model's usual (X, y, reg): check it alone, "
+            f"{path}:{name} --shapes ...")))
     return functions

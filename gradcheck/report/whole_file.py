@@ -66,10 +66,12 @@ def file_text(report):
     total = len(report["functions"])
     badge = VERDICTS[report["verdict"]][0]
     if report["verdict"] == "pass":
-        tail = f"all {total} functions agree with autodiff"
+        tail = f"all {total} functions agree with autodiff" if total > 1 else "the function agrees with autodiff"
     else:
         tail = ", ".join(f"{counts[v]} {words}" for v, words in (("fail", "wrong"), ("no verdict", "not judged"),
                                                                   ("pass", "agree")) if counts[v])
-        tail += f", of {total} functions"
-    lines += ["", f"{badge}: {tail}"]
+        tail += f", of {total} function{'s' * (total != 1)}"
+    warnings = [f"warning: {r['function']}: {w}" for r in report["functions"]
+                if r["verdict"] == "pass" for w in r["report"].get("warnings", [])]
+    lines += ["", *warnings, f"{badge}: {tail}"] if warnings else ["", f"{badge}: {tail}"]
     return "\n".join(lines)
