@@ -123,7 +123,7 @@ def _layer_shapes(stem, names, required):
     spec = LAYERS.get(stem)
     if spec is not None and set(arrays) <= {e.partition(":")[0].strip() for e in spec.split(";")} <= set(names):
         return spec
-    if all(n in BY_NAME for n in arrays):
+    if arrays and all(n in BY_NAME for n in arrays):
         return "; ".join(f"{n}: {BY_NAME[n]}" for n in arrays)
     return None
 

@@ -18,6 +18,7 @@ def _summary(report):
     wrong = [f"{', '.join(wrong)}: {next(iter(wrong.values())).split(';')[0]}"] if wrong else []
     other = [line.removeprefix("FAIL: ") for line in failure_lines(report)]
     other += [f"modified its inputs in place: {', '.join(report['modified_inputs'])}"] * bool(report["modified_inputs"])
+    other += [f"unexpected keys {report['extra_keys']}"] * bool(report["extra_keys"])
     other += [f["words"] for f in report.get("findings", [])]
     unjudged = [name for kind in ("parameters", "stages") for name, p in report[kind].items()
                 if p["verdict"] == "no verdict"]
