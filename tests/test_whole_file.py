@@ -171,3 +171,9 @@ def test_an_rnn_file_sequences_embeddings_and_a_masked_loss_and_the_one_slip():
     assert verdicts == dict.fromkeys(["lstm_step_backward", "rnn_step_backward", "rnn_backward",
                                       "word_embedding_backward", "temporal_affine_backward", "temporal_softmax_loss",
                                       "lstm_backward"], "pass"), file_text(report)
+
+
+def test_a_notebook_shows_the_table(halfway):
+    page = halfway._repr_html_()
+    assert page.startswith("<pre>") and "relu_backward" in page
+    assert "y: int[N] &lt; C" in page  # the table's own words, escaped
