@@ -9,7 +9,10 @@ finite, or disagreeing with its own finite differences), 130 interrupted.
 
 The candidate runs in a worker process of its own (see isolation), so that
 nothing it does can end gradcheck or reach its output. Usage errors are found
-before any case runs, and before JAX is imported.
+before any case runs; those of the command line itself (its arguments, output
+paths, files that are not there) before JAX is imported. A candidate that
+cannot be loaded is said once its worker has tried, which JAX's import
+overlaps.
 """
 
 import argparse
@@ -451,7 +454,8 @@ def _run(args):
         except LoadError as exc:
             what = "candidate" if option == "candidate" else f"--{option}"
             return _usage_error(f"cannot load {what} {spec!r}: {exc}")
-    # The functions are loaded before JAX is imported: a candidate that cannot be is said at once.
+    # The functions are loaded as JAX is imported (the seed mode) or in the workers: a candidate that cannot be
+    # is said before any case runs.
     problem = _problem(args, mode)
     try:
         problem.open()

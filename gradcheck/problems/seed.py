@@ -62,14 +62,7 @@ def _runner(candidate, stages, timeout, args=GRAD_ARGS):
             raise TypeError("stages must be True (the candidate module's stages) when the candidate is a spec; "
                             f"got {type(stages).__name__}")
         runner = Isolated(specs, timeout=timeout, expects={"candidate": args, "stages": STAGES_ARGS})
-        try:
-            runner.load()
-        except Misfit as exc:
-            runner.close()
-            raise Misfit(f"{exc}{OTHER_MODES}", exc.role) from None
-        except Exception:
-            runner.close()
-            raise
+        runner.start()  # not waited for: see _loaded
         return runner
     if not callable(candidate):
         raise TypeError(f"candidate must be a function or a 'file.py:function' spec; got {type(candidate).__name__}")
@@ -83,6 +76,22 @@ def _runner(candidate, stages, timeout, args=GRAD_ARGS):
         if problem:
             raise Misfit(f"{problem}{OTHER_MODES}", role)
     return InProcess(functions)
+
+
+def _loaded(runner):
+    """The runner, once a worker started by `_runner` has imported the candidate; LoadError, or Misfit with the
+    other modes named, where it could not."""
+    if not isinstance(runner, Isolated):
+        return runner
+    try:
+        runner.finish()
+    except Misfit as exc:
+        runner.close()
+        raise Misfit(f"{exc}{OTHER_MODES}", exc.role) from None
+    except Exception:
+        runner.close()
+        raise
+    return runner
 
 
 class SeedProblem:
@@ -102,9 +111,15 @@ class SeedProblem:
         self.candidate, self._prepared, self.cache = None, None, cache
         self.model = SeedModel(self.depth)
 
+    candidate_args = GRAD_ARGS
+
     def open(self):
+        """The candidate's worker started, and JAX imported while it starts (the references are compiled in this
+        process); then the worker waited for: LoadError, or Misfit, where the candidate cannot be loaded."""
         if self.candidate is None:
-            self.candidate = _runner(self.function, self.stages, self.timeout)
+            runner = _runner(self.function, self.stages, self.timeout, self.candidate_args)
+            enable_cache(self.cache)
+            self.candidate = _loaded(runner)
 
     def close(self):
         if self.candidate is not None:
@@ -115,7 +130,6 @@ class SeedProblem:
         return self.candidate.output
 
     def cases(self, n, seed):
-        enable_cache(self.cache)  # the references are compiled here, in gradcheck's process
         drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
         self._prepared = prepare(drawn, self.dtype)
         return drawn

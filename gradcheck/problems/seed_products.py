@@ -14,12 +14,11 @@ import jax_reference as jr
 from jax_reference.tolerances import product_scales, tolerance
 from manual_grad import fast
 
-from ..cache import enable as enable_cache
 from ..diagnose.products import ProductModel
 from ..pipeline.step import Prepared
 from ..pipeline.witness import Witness
 from . import symmetry
-from .seed import WITNESS_ALL, WITNESS_EVERY, SeedProblem, _float64, _runner
+from .seed import WITNESS_ALL, WITNESS_EVERY, SeedProblem, _float64
 from .seed_cases import draw_cases
 
 PRODUCT_ARGS = ("params", "v", "X", "y", "lam", "activation")
@@ -36,12 +35,9 @@ class SeedProductProblem(SeedProblem):
         self.product = product
         self.model = ProductModel(self.depth, product)
 
-    def open(self):
-        if self.candidate is None:
-            self.candidate = _runner(self.function, None, self.timeout, PRODUCT_ARGS)
+    candidate_args = PRODUCT_ARGS
 
     def cases(self, n, seed):
-        enable_cache(self.cache)
         drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
         self._prepared = ((case, case.build(self.dtype)) for case in drawn)
         return drawn
