@@ -27,6 +27,10 @@ class Entries:
     is the JAX array they make. Only `written` creates one: a write of one traced scalar into one entry of a
     NumPy array."""
 
+    # A NumPy array on the left (w @ out, 2 * out with w an ndarray) defers to the reflected operation, as it
+    # does to a JAX array, rather than take this for a scalar object.
+    __array_ufunc__ = None
+
     def __init__(self, base):
         self.base, self.values = base, {}
 

@@ -92,7 +92,7 @@ def _set(array, index, value):
     if mask is not None:
         return jnp.where(mask, value, array).astype(array.dtype)  # NumPy casts what it writes to x's dtype
     if not _may_repeat(index):
-        return array.at[index].set(value)
+        return array.at[index].set(jnp.asarray(value).astype(array.dtype))  # NumPy casts what it writes
     targets = jnp.arange(array.size).reshape(array.shape)[index].ravel()  # the flat entry each write goes to
     writes = jnp.broadcast_to(jnp.asarray(value), array[index].shape).astype(array.dtype).ravel()
     order = jnp.arange(targets.size)
