@@ -177,3 +177,17 @@ def test_a_notebook_shows_the_table(halfway):
     page = halfway._repr_html_()
     assert page.startswith("<pre>") and "relu_backward" in page
     assert "y: int[N] &lt; C" in page  # the table's own words, escaped
+
+
+def test_functions_not_written_yet_are_said_so(tmp_path):
+    """A course's stubs return None: a backward's None is wrong, a forward's None leaves nothing to judge."""
+    source = tmp_path / "stubs.py"
+    source.write_text("import numpy as np\n\n"
+                      "def affine_forward(x, w, b):\n    return x @ w + b, (x, w, b)\n\n"
+                      "def affine_backward(dout, cache):\n    dx, dw, db = None, None, None\n    return dx, dw, db\n\n"
+                      "def relu_forward(x):\n    out = None\n    return out, x\n\n"
+                      "def relu_backward(dout, cache):\n    return dout * (cache > 0)\n")
+    rows = {row["function"]: row for row in check_file(source, cases=2)["functions"]}
+    assert rows["affine_backward"]["verdict"] == "fail" and "is it written yet?" in rows["affine_backward"]["summary"]
+    assert rows["relu_backward"]["verdict"] == "no verdict"
+    assert "returned None for its output" in rows["relu_backward"]["summary"]

@@ -147,6 +147,9 @@ def portable(result):
     for key, value in result.items():
         name = key if isinstance(key, str) else repr(key)
         outcome.types[name] = _type_name(value)
+        if value is None:
+            outcome.value[name] = "None, not an array (is it written yet?)"
+            continue
         if isinstance(value, (list, tuple)):
             outcome.value[name] = f"not an array ({what(value)}): return a NumPy array"
             continue

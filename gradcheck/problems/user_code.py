@@ -68,6 +68,7 @@ def numpy_first(function, args, returns_scalar):
     if returns_scalar and np.ndim(result) != 0:
         raise UserCodeError(f"must return a scalar: it returned {np.ndim(result)}-d values of shape "
                             f"{np.shape(result)}, run with NumPy")
+    return result
 
 
 def untraceable_errors():
