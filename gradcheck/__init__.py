@@ -1,6 +1,7 @@
 """gradcheck: check a hand-derived gradient against autodiff, and say what is wrong.
 
-    from gradcheck import check_gradients, check_vjp, check_file, assert_gradients_agree, assert_vjp_agree, Report
+    from gradcheck import check_gradients, check_vjp, check_file, check_products, check_integrable
+    from gradcheck import assert_gradients_agree, assert_vjp_agree, Report
 
 Everything else is internal: `problems/` (what each mode checks), `pipeline/` (the one sweep, case step,
 comparison and witness), `diagnose/`, `report/`, `isolation/` (the candidate's worker process). The names
