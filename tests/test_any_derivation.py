@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from gradcheck import UsageError, assert_vjp_agree, check_gradients, check_vjp, text
 from gradcheck.cli import main
@@ -256,6 +257,55 @@ def test_a_naive_loops_entries_become_one_array_with_numpys_semantics(user_modul
     # At most four: the loop's 15 entries in one (when 2 * out uses them), the entry written before the slice,
     # the slice, and the constant after it.
     assert len(scatters) <= 4
+
+
+WRITES = '''
+    import numpy as np
+
+    def written(w, ops):
+        """Writes of a naive loop, in the order `ops` says: one entry, one entry updated, one entry from another,
+        a column, the whole array scaled."""
+        out = np.zeros((3, 4))
+        for kind, i, j, k in ops:
+            if kind == 0:
+                out[i, j] = w[k] * (i + 1)
+            elif kind == 1:
+                out[i, j] += w[k]
+            elif kind == 2:
+                out[i, j] = out[(i + 1) % 3, j] * w[k]
+            elif kind == 3:
+                out[:, j] = out[:, j] + w[k]
+            else:
+                out = out * w[k]
+        return out
+    '''
+OPS = st.lists(st.tuples(st.sampled_from([0, 0, 1, 2, 3, 4]), st.integers(-3, 2), st.integers(-4, 3),
+                         st.integers(0, 2)), max_size=12)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None)
+@given(ops=OPS)
+def test_any_order_of_entry_column_and_whole_writes_computes_what_numpy_does(ops, tmp_path_factory):
+    """However a loop mixes writes of one entry (kept as Entries) with writes of a column and uses of the whole
+    array (which build it), the array and its gradient are NumPy's."""
+    import jax
+
+    from gradcheck.isolation import jaxnumpy
+
+    folder = tmp_path_factory.mktemp("writes")
+    (folder / "writes.py").write_text(textwrap.dedent(WRITES))
+    path = folder / "writes.py"
+    numpy_written = load(f"{path}:written")[0]
+    jax_written = jaxnumpy.load(path, ["written"])["written"]
+    w, ops = np.array([0.5, -1.5, 2.0]), tuple(ops)
+    with jax.enable_x64(True):
+        got = jax_written(w, ops)  # eagerly: one shape throughout, so each operation compiles once
+        grad = jax.grad(lambda w: jax_written(w, ops).sum())(w)
+    np.testing.assert_allclose(got, numpy_written(w, ops), rtol=1e-12, atol=1e-12)
+    h = 1e-6  # the sum is a polynomial of degree at most 2 per step in w: central differences are near exact
+    fd = [(numpy_written(w + h * e, ops).sum() - numpy_written(w - h * e, ops).sum()) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow
