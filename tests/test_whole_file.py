@@ -1,6 +1,7 @@
 """A whole course file, `gradcheck layers.py`: every X_backward against jax.vjp of its X_forward and every
 *_loss against jax.grad of its own loss, each with the file's own sampler or a course's usual inputs, in one
-table whose verdict is a pass only where every function was judged and agrees."""
+table whose verdict is a pass only where every function was judged and agrees. A whole file is always checked
+in worker processes: what reads the file, and the usage errors, are fast; the rest is among the slow tests."""
 
 import json
 import xml.etree.ElementTree as ET
@@ -70,6 +71,7 @@ def test_an_unreadable_file_is_a_usage_error(tmp_path):
         check_file(empty)
 
 
+@pytest.mark.slow  # workers
 def test_every_function_gets_its_own_verdict_and_the_worst_is_the_files(halfway):
     assert _verdicts(halfway) == {"affine_backward": "pass", "relu_backward": "fail", "dropout_backward": "fail",
                                   "attention_backward": "no verdict", "softmax_loss": "pass"}
@@ -82,6 +84,7 @@ def test_every_function_gets_its_own_verdict_and_the_worst_is_the_files(halfway)
     assert words.splitlines()[-1] == "FAIL: 2 wrong, 1 not judged, 2 agree, of 5 functions"
 
 
+@pytest.mark.slow  # workers
 def test_no_verdict_is_never_a_pass(tmp_path):
     source, out = tmp_path / "unknown.py", tmp_path / "report.json"
     source.write_text((COURSE / "layers_halfway.py").read_text().split("def relu_forward")[0]
@@ -93,6 +96,7 @@ def test_no_verdict_is_never_a_pass(tmp_path):
     assert report["verdict"] == "no verdict" and not report["ok"]
 
 
+@pytest.mark.slow  # workers
 def test_a_crash_in_one_function_leaves_the_others_judged(tmp_path):
     # dropout's settings dict travels to the workers as data: the candidate still runs in its own process (an
     # exit there would end this one).
@@ -107,6 +111,7 @@ def test_a_crash_in_one_function_leaves_the_others_judged(tmp_path):
     assert report["functions"][0]["report"]["failures"][0]["kind"] == "crashed"
 
 
+@pytest.mark.slow  # workers
 def test_a_file_that_cannot_be_imported_is_a_usage_error(tmp_path, capsys):
     source = tmp_path / "exits.py"
     source.write_text("import sys\nsys.exit(0)\n\ndef relu_forward(x):\n    return x, x\n\n"
@@ -115,6 +120,7 @@ def test_a_file_that_cannot_be_imported_is_a_usage_error(tmp_path, capsys):
     assert "cannot load" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # workers
 def test_the_workers_are_kept_from_one_function_to_the_next():
     workers = Workers()
     first = LayerProblem({"candidate": f"{HALFWAY}:affine_backward", "forward": f"{HALFWAY}:affine_forward",
@@ -132,6 +138,7 @@ def test_the_workers_are_kept_from_one_function_to_the_next():
         workers.close()
 
 
+@pytest.mark.slow  # workers
 def test_the_command_writes_json_and_junit_with_a_suite_per_function(tmp_path, capsys):
     out_json, out_xml = tmp_path / "r.json", tmp_path / "r.xml"
     assert main([HALFWAY, "--cases", "2", "--json", str(out_json), "--junit", str(out_xml)]) == 1
@@ -173,12 +180,14 @@ def test_an_rnn_file_sequences_embeddings_and_a_masked_loss_and_the_one_slip():
                                       "lstm_backward"], "pass"), file_text(report)
 
 
+@pytest.mark.slow  # workers
 def test_a_notebook_shows_the_table(halfway):
     page = halfway._repr_html_()
     assert page.startswith("<pre>") and "relu_backward" in page
     assert "y: int[N] &lt; C" in page  # the table's own words, escaped
 
 
+@pytest.mark.slow  # workers
 def test_functions_not_written_yet_are_said_so(tmp_path):
     """A course's stubs return None: a backward's None is wrong, a forward's None leaves nothing to judge."""
     source = tmp_path / "stubs.py"
