@@ -97,15 +97,26 @@ def test_no_verdict_is_never_a_pass(tmp_path):
 
 
 @pytest.mark.slow  # workers
-def test_a_crash_in_one_function_leaves_the_others_judged(tmp_path):
+def test_a_crash_in_one_function_leaves_the_others_judged(user_module):
     # dropout's settings dict travels to the workers as data: the candidate still runs in its own process (an
     # exit there would end this one).
-    source = tmp_path / "crashing.py"
-    source.write_text("import os\nimport numpy as np\n\n"
-                      "def dropout_forward(x, dropout_param):\n    return x, None\n\n"
-                      "def dropout_backward(dout, cache):\n    os._exit(3)\n\n"
-                      "def tanh_forward(x):\n    out = np.tanh(x)\n    return out, out\n\n"
-                      "def tanh_backward(dout, cache):\n    return dout * (1 - cache ** 2)\n")
+    source = user_module('''
+        import os
+        import numpy as np
+
+        def dropout_forward(x, dropout_param):
+            return x, None
+
+        def dropout_backward(dout, cache):
+            os._exit(3)
+
+        def tanh_forward(x):
+            out = np.tanh(x)
+            return out, out
+
+        def tanh_backward(dout, cache):
+            return dout * (1 - cache ** 2)
+        ''', "crashing").path
     report = check_file(source, cases=2)
     assert _verdicts(report) == {"dropout_backward": "fail", "tanh_backward": "pass"}
     assert report["functions"][0]["report"]["failures"][0]["kind"] == "crashed"
@@ -188,14 +199,23 @@ def test_a_notebook_shows_the_table(halfway):
 
 
 @pytest.mark.slow  # workers
-def test_functions_not_written_yet_are_said_so(tmp_path):
+def test_functions_not_written_yet_are_said_so(user_module):
     """A course's stubs return None: a backward's None is wrong, a forward's None leaves nothing to judge."""
-    source = tmp_path / "stubs.py"
-    source.write_text("import numpy as np\n\n"
-                      "def affine_forward(x, w, b):\n    return x @ w + b, (x, w, b)\n\n"
-                      "def affine_backward(dout, cache):\n    dx, dw, db = None, None, None\n    return dx, dw, db\n\n"
-                      "def relu_forward(x):\n    out = None\n    return out, x\n\n"
-                      "def relu_backward(dout, cache):\n    return dout * (cache > 0)\n")
+    source = user_module('''
+        def affine_forward(x, w, b):
+            return x @ w + b, (x, w, b)
+
+        def affine_backward(dout, cache):
+            dx, dw, db = None, None, None
+            return dx, dw, db
+
+        def relu_forward(x):
+            out = None
+            return out, x
+
+        def relu_backward(dout, cache):
+            return dout * (cache > 0)
+        ''', "stubs").path
     rows = {row["function"]: row for row in check_file(source, cases=2)["functions"]}
     assert rows["affine_backward"]["verdict"] == "fail" and "is it written yet?" in rows["affine_backward"]["summary"]
     assert rows["relu_backward"]["verdict"] == "no verdict"
