@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gradcheck import UsageError, check_gradients, check_vjp, text
+from gradcheck.errors import SetupError
 from gradcheck.cli import main
 
 
@@ -524,3 +525,21 @@ def test_np_random_in_a_forward_is_numpys_own_on_both_sides(user_module):
     f = user_module(DROPOUT)
     assert layer_report(f)["ok"]
     assert layer_report(f, "backward_without_mask")["parameters"]["x"]["verdict"] == "wrong"
+
+
+def test_a_forward_or_loss_that_draws_anew_in_every_call_is_no_function_to_judge(user_module):
+    """Without its seed, the dropout forward draws another mask in every call: the candidate's mask, the
+    reference's and the finite differences' all differ, and a right backward would be failed against a mask it
+    never saw. It is said, as the user's code's own error, and never judged."""
+    f = user_module(DROPOUT.replace('"seed": int(rng.integers(100))', '"unseeded": 1') + '''
+def loss(params, X):
+    return np.sum((X @ params["w"]) * (np.random.rand(X.shape[0]) < 0.5))
+def grad(params, X):
+    return {"w": X.T @ np.ones(X.shape[0])}
+def sample_loss(rng):
+    return {"w": rng.standard_normal(3)}, (rng.standard_normal((4, 3)),)
+''')
+    with pytest.raises(SetupError, match="returns other values each time it is called with the same inputs"):
+        layer_report(f)
+    with pytest.raises(SetupError, match=re.escape("(np.random with no seed?)")):
+        check_gradients(f("grad"), loss=f("loss"), sample=f("sample_loss"), cases=2)

@@ -105,7 +105,7 @@ class LayerSide(UserSide):
         import jax
 
         inputs = self.value
-        out = output(numpy_first(self.numpy_fn, inputs, returns_scalar=False))
+        out = output(numpy_first(self.numpy_fn, inputs, returns_scalar=False, value=output))
         if out is None or (isinstance(out, tuple) and any(o is None for o in out)):
             raise UserCodeError("returned None for its output, run with NumPy: is it written yet?")
         out, pullback, differentiated, traced_, key = self._pullback(inputs)

@@ -56,18 +56,41 @@ def traced(value):
     return isinstance(value, np.ndarray) or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral))
 
 
-def numpy_first(function, args, returns_scalar):
-    """The user's function run as it is, with NumPy, before anything is traced: its own errors (a sample that
-    does not fit the loss) are said as its own, not as jax.numpy's."""
+def _run_numpy(function, args):
     try:
-        result = function(*copy.deepcopy(args))
+        return function(*copy.deepcopy(args))
     except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise UserCodeError(f"raised {type(exc).__name__}: {message} (at {user_line(exc.__traceback__.tb_next)}), "
                             "run with NumPy before any autodiff") from None
+
+
+def _same(a, b):
+    """Whether two results of one function on one input are the same values (to rounding, in case a threaded
+    library sums in another order)."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
+    try:
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    except (TypeError, ValueError):  # not numbers (None, a string): what checks them later says so
+        return True
+    scale = max(float(np.max(np.abs(a), initial=0)), float(np.max(np.abs(b), initial=0)))
+    return a.shape == b.shape and bool(np.all((np.abs(a - b) <= 1e-9 * scale) | (np.isnan(a) & np.isnan(b))))
+
+
+def numpy_first(function, args, returns_scalar, value=lambda result: result):
+    """The user's function run as it is, with NumPy, before anything is traced: its own errors (a sample that
+    does not fit the loss) are said as its own, not as jax.numpy's. Run twice: a function whose `value` differs
+    between two calls on the same inputs (np.random with no seed) is no one function to differentiate, and the
+    candidate's own call would draw yet another: it is said so, rather than judged against a third draw."""
+    result = _run_numpy(function, args)
     if returns_scalar and np.ndim(result) != 0:
         raise UserCodeError(f"must return a scalar: it returned {np.ndim(result)}-d values of shape "
                             f"{np.shape(result)}, run with NumPy")
+    if not _same(value(result), value(_run_numpy(function, args))):
+        raise UserCodeError("returns other values each time it is called with the same inputs, run with NumPy "
+                            "(np.random with no seed?): there is no one function to differentiate; seed it from "
+                            "its inputs, as a dropout layer does with dropout_param['seed']")
     return result
 
 
