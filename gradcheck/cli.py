@@ -246,6 +246,12 @@ _FILE_OPTIONS = {"cases", "seed", "dtype", "timeout", "json", "junit", "no_cache
 _INTEGRABLE_OPTIONS = {"sample", "cases", "seed", "dtype", "timeout", "json", "junit", "quiet"}
 
 
+def _beyond(args, options):
+    """The options given that are not among `options` (argparse's names), as the command line spells them."""
+    return [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
+            if name not in options | {"candidate", "command"} and value not in (None, False)]
+
+
 def _whole_file(args):
     """Whether the candidate is a whole file (path/to/layers.py, no function named)."""
     return bool(args.candidate) and ":" not in args.candidate and args.candidate.endswith(".py")
@@ -255,16 +261,13 @@ def _mode(args):
     """("seed", "loss", "layer", "value_and_grad" or "file", a usage problem or None), from which options were
     given."""
     if _whole_file(args):
-        given = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
-                 if name not in _FILE_OPTIONS | {"candidate", "command"} and value not in (None, False)]
+        given = _beyond(args, _FILE_OPTIONS)
         if given:
             return "file", (f"{', '.join(given)}: a whole file is checked function by function with its own or a "
                             f"course's usual inputs; to use {given[0]}, name one function, {args.candidate}:function")
         return "file", None
     if args.integrable:
-        given = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
-                 if name not in _INTEGRABLE_OPTIONS | {"candidate", "command", "integrable"}
-                 and value not in (None, False)]
+        given = _beyond(args, _INTEGRABLE_OPTIONS | {"integrable"})
         if given:
             return "integrable", (f"{', '.join(given)}: --integrable asks the candidate alone, over the cases of "
                                   "--sample, with no loss; check against a loss with --loss instead")
@@ -375,6 +378,21 @@ def _cannot_load(args, mode, exc):
     return f"cannot load the reference: {options}: {message}"
 
 
+def _deliver(args, report, as_text, as_junit):
+    """A report with words and a JUnit form of its own (a whole file's, --integrable's): printed, written where
+    asked; its exit status."""
+    if not args.quiet:
+        _print(as_text(report))
+    try:
+        if args.json:
+            _write(args.json, json.dumps(report, indent=1, allow_nan=False))
+        if args.junit:
+            _write(args.junit, as_junit(report))
+    except OSError as exc:
+        return _usage_error(f"writing {exc.filename}: {exc.strerror}")
+    return EXIT_STATUS[report["verdict"]]
+
+
 def _run_file(args):
     """A whole file: one table, and the exit status of its worst verdict."""
     from .report.junit import file_junit
@@ -386,16 +404,7 @@ def _run_file(args):
                                 progress=_progress(args.quiet))
     except UsageError as exc:
         return _usage_error(str(exc))
-    if not args.quiet:
-        _print(file_text(report))
-    try:
-        if args.json:
-            _write(args.json, json.dumps(report, indent=1, allow_nan=False))
-        if args.junit:
-            _write(args.junit, file_junit(report))
-    except OSError as exc:
-        return _usage_error(f"writing {exc.filename}: {exc.strerror}")
-    return EXIT_STATUS[report["verdict"]]
+    return _deliver(args, report, file_text, file_junit)
 
 
 def _run_integrable(args):
@@ -410,34 +419,18 @@ def _run_integrable(args):
         return _usage_error(f"cannot load {side}: {exc}")
     except SetupError as exc:
         return _usage_error(str(exc))
-    if not args.quiet:
-        _print(integrable.text(report))
-    try:
-        if args.json:
-            _write(args.json, json.dumps(report, indent=1, allow_nan=False))
-        if args.junit:
-            _write(args.junit, integrable.junit(report))
-    except OSError as exc:
-        return _usage_error(f"writing {exc.filename}: {exc.strerror}")
-    return EXIT_STATUS[report["verdict"]]
+    return _deliver(args, report, integrable.text, integrable.junit)
 
 
 def _run(args):
     mode, problem = _mode(args)
-    if mode in ("file", "integrable"):
-        problem = problem or _check_outputs(args)
-        if not problem and mode == "integrable":
-            for spec in (args.candidate, args.sample):
-                try:
-                    check_form(spec)
-                except LoadError as exc:
-                    return _usage_error(f"cannot load {spec!r}: {exc}")
-        return _usage_error(problem) if problem else _run_file(args) if mode == "file" else _run_integrable(args)
     args.candidate = args.candidate or \
         ("manual_grad:hvp" if args.hvp else "manual_grad:gnvp" if args.gnvp else "manual_grad:grad")
     problem = problem or _check_outputs(args)
     if problem:
         return _usage_error(problem)
+    if mode == "file":
+        return _run_file(args)
     if args.shapes:
         try:
             parse_shapes(args.shapes)
@@ -454,6 +447,8 @@ def _run(args):
         except LoadError as exc:
             what = "candidate" if option == "candidate" else f"--{option}"
             return _usage_error(f"cannot load {what} {spec!r}: {exc}")
+    if mode == "integrable":
+        return _run_integrable(args)
     # The functions are loaded as JAX is imported (the seed mode) or in the workers: a candidate that cannot be
     # is said before any case runs.
     problem = _problem(args, mode)
