@@ -241,15 +241,16 @@ def check_file(path, *, cases=DEFAULT_FILE_CASES, seed=0, dtype=None, timeout=DE
         raise UsageError(f"{path} has no X_forward/X_backward pair and no *_loss function to check: give one "
                          "function, path/to/file.py:function, with the mode's options")
     problems = {"layer": LayerProblem, "value_and_grad": ValueGradProblem}
-    workers = Workers(choose(cache))
+    dtype, folder = _sampled_dtype(dtype), choose(cache)
+    workers = Workers(folder)
     rows = []
     try:
         for function in functions:
             if function.missing:
                 rows.append(whole_file.row(function, path, reason=function.missing))
                 continue
-            problem = problems[function.mode](function.specs(path), dtype=_sampled_dtype(dtype), timeout=timeout,
-                                              cache=choose(cache), workers=workers)
+            problem = problems[function.mode](function.specs(path), dtype=dtype, timeout=timeout, cache=folder,
+                                              workers=workers)
             try:
                 report = run(problem, candidate_name=f"{path}:{function.name}", cases=cases, seed=seed,
                              progress=progress)

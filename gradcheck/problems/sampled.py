@@ -105,28 +105,25 @@ class Workers:
         """(reference, candidate): the workers, given `problem`'s roles; LoadError with the side (role
         "candidate" or "reference") where one cannot load them."""
         timeouts = {"reference": max(problem.timeout, REFERENCE_TIMEOUT), "candidate": problem.timeout}
-        if self.reference is None:
+        fresh = self.reference is None
+        if fresh:
             self.reference = Isolated(timeout=timeouts["reference"], env=self.env, roles=problem.roles("reference"))
             self.candidate = Isolated(timeout=timeouts["candidate"], roles=problem.roles("candidate"))
             # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
             self.reference.start()
             self.candidate.start()
-            steps = {side: runner.finish for side, runner in self.sides()}
-        else:
-            steps = {side: lambda side=side, runner=runner: runner.reassign(problem.roles(side), timeouts[side])
-                     for side, runner in self.sides()}
-        for side in ("candidate", "reference"):
+        for side, runner in (("candidate", self.candidate), ("reference", self.reference)):
             try:
-                steps[side]()
+                if fresh:
+                    runner.finish()
+                else:
+                    runner.reassign(problem.roles(side), timeouts[side])
             except LoadError as exc:
                 raise LoadError(str(exc), exc.role or side) from None
         return self.reference, self.candidate
 
-    def sides(self):
-        return (("reference", self.reference), ("candidate", self.candidate))
-
     def close(self):
-        for _, runner in self.sides():
+        for runner in (self.reference, self.candidate):
             if runner is not None:
                 runner.close()
 
