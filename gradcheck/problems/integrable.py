@@ -24,7 +24,7 @@ import numpy as np
 from jax_reference.tolerances import SYMMETRY
 
 from ..isolation.process import what
-from .loss import LossSide, candidate_roles  # noqa: F401 (the candidate's worker builds the loss mode's roles)
+from .loss import LossSide, candidate_roles
 from .sampled import SampledProblem, receive
 from .user_code import resolve
 

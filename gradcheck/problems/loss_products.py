@@ -20,8 +20,8 @@ from jax_reference.tolerances import tolerance
 from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
 from . import symmetry
-from .loss import LossProblem, LossSide, reference_roles as loss_roles
-from .user_code import jax_value, reference_config, resolve, traced
+from .loss import LossProblem, LossSide, candidate_roles, reference_roles as loss_roles
+from .user_code import jax_value, reference_config, traced
 
 
 class LossProductSide(LossSide):
@@ -74,10 +74,6 @@ class LossProductSide(LossSide):
 def reference_roles(specs):
     """The loss mode's reference roles, on a side that draws v and differentiates twice."""
     return loss_roles(specs, LossProductSide)
-
-
-def candidate_roles(specs):
-    return {"candidate": resolve(specs["candidate"])}
 
 
 class LossProductProblem(LossProblem):
