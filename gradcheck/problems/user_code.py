@@ -80,10 +80,13 @@ def _same(a, b):
 
 def numpy_first(function, args, returns_scalar, value=lambda result: result):
     """The user's function run as it is, with NumPy, before anything is traced: its own errors (a sample that
-    does not fit the loss) are said as its own, not as jax.numpy's. Run twice: a function whose `value` differs
+    does not fit the loss) are said as its own, not as jax.numpy's; so is a None where its value belongs. Run twice: a function whose `value` differs
     between two calls on the same inputs (np.random with no seed) is no one function to differentiate, and the
     candidate's own call would draw yet another: it is said so, rather than judged against a third draw."""
     result = _run_numpy(function, args)
+    values = value(result) if isinstance(value(result), tuple) else (value(result),)
+    if any(v is None for v in values):  # a course's stub: `out = None … return out, cache`
+        raise UserCodeError("returned None for its output, run with NumPy: is it written yet?")
     if returns_scalar and np.ndim(result) != 0:
         raise UserCodeError(f"must return a scalar: it returned {np.ndim(result)}-d values of shape "
                             f"{np.shape(result)}, run with NumPy")
