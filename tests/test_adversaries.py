@@ -116,3 +116,12 @@ def test_the_library_api_isolates_a_spec():
     assert not report["ok"] and report["failures"][0]["kind"] == "crashed"
     report = check_gradients("manual_grad:grad", cases=3, stages=True)
     assert report["ok"] and report["stages"]["delta2"]["ok"]
+
+
+def test_a_call_in_hand_when_the_process_crashed_is_run_by_the_next():
+    """gradcheck sends the next case's call before the last one's reply comes: a crash takes that call down
+    with its process, and it is sent again to the next, not lost. Crashes in cases 1 and 3 (the processes'
+    second calls); cases 0, 2 and 4, the first call of each, are judged and agree."""
+    report = check_gradients(f"{ADVERSARIES}/crash_every_second_call.py:grad", cases=5, timeout=5)
+    assert [(f["kind"], f["cases"]) for f in report["failures"]] == [("crashed", [1, 3])]
+    assert [c["ok"] for c in report["cases"]] == [True, False, True, False, True]

@@ -307,7 +307,8 @@ class Isolated:
     with, checked against its signature as it loads (a function that cannot take them is a LoadError).
     roles: instead of specs, {"side": "reference" or "candidate", "mode": "loss" or "layer", "specs": …}:
     the worker builds the roles of that mode's reference_roles or candidate_roles (gradcheck.problems).
-    Calls may be submitted ahead: the worker works while gradcheck computes the reference.
+    Calls may be submitted ahead: the worker works while gradcheck computes the reference. Their replies come
+    in order; a call that was in hand when its worker died is sent again to the next.
     """
 
     def __init__(self, specs=None, *, timeout, roles=None, env=None, expects=None):
@@ -459,19 +460,33 @@ class Isolated:
         return None
 
     def submit(self, role, args, names):
-        if self._process is None:
-            failure = self._restart()
-            if failure is not None:
-                self._pending.append(failure)
-                return
-        if "sent" not in self._pending:
-            self._busy_since = time.monotonic()
-        wire.send_request(self._requests, {"op": "call", "role": role, "args": args, "names": list(names)})
-        self._pending.append("sent")
+        self._pending.append(("waiting", {"op": "call", "role": role, "args": args, "names": list(names)}))
+        self._send()
+
+    def _send(self):
+        """Sends the calls that wait, in order, a worker started where there is none; a call that cannot be
+        sent (the worker cannot be started again) has its failure in its place."""
+        for i in range(len(self._pending)):
+            state, request = self._pending[i]
+            if state != "waiting":
+                continue
+            if self._process is None:
+                failure = self._restart()
+                if failure is not None:
+                    self._pending[i] = ("failed", failure)
+                    continue
+            if not any(state == "sent" for state, _ in self._pending):
+                self._busy_since = time.monotonic()
+            # A worker that died since its last reply cannot read the call: `receive` finds out why.
+            with contextlib.suppress(OSError):
+                wire.send_request(self._requests, request)
+            self._pending[i] = ("sent", request)
 
     def receive(self):
-        entry = self._pending.popleft()
-        if entry != "sent":
+        if self._pending[0][0] == "waiting":
+            self._send()
+        state, entry = self._pending.popleft()
+        if state == "failed":
             return entry
         try:
             header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout)
@@ -484,9 +499,8 @@ class Isolated:
             failure = _failure(kind, {"timed out": "", "crashed": "crashed: its process ",
                                       "broke the channel": "broke gradcheck's channel: its process "}[kind]
                                + self._death_words(exc))
-            # Calls already sent went down with the process.
-            self._pending = deque(_failure("not run", "not run: its process ended before this call")
-                                  if e == "sent" else e for e in self._pending)
+            # Calls already sent went down with the process: each is sent again, to the next one.
+            self._pending = deque(("waiting", e) if state == "sent" else (state, e) for state, e in self._pending)
             return failure
         self._busy_since = time.monotonic()
         if isinstance(header.get("seconds"), (int, float)) and header["seconds"] > self.timeout:
