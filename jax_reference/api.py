@@ -108,13 +108,19 @@ def grad_many(problems):
     """The gradients of many problems, each (params, X, y, lam, activation), in as few JAX calls as their
     buckets allow: problems of one bucket and depth are stacked BATCH at a time and differentiated by one
     vmapped call. For gradcheck, whose small cases share a bucket. Returns a list of dicts, as `grad`."""
+    return grad_many_later(problems)()
+
+
+def grad_many_later(problems):
+    """`grad_many`'s calls made, and not waited for: JAX computes them while the caller goes on. Returns a
+    function that waits for them and returns grad_many's list."""
     checked = [check_loss_inputs(*problem) for problem in problems]
     groups = {}
     for i, (params, X, y, lam, activations) in enumerate(checked):
         padded = _padded_problem(params, X, y, activations)
         key = (X.dtype, tuple((name, p.shape) for name, p in padded[0].items()), padded[1].shape)
         groups.setdefault(key, []).append((i, padded, lam, _codes(activations)))
-    results = [None] * len(checked)
+    calls = []
     with jax.enable_x64(True):
         for members in groups.values():
             for start in range(0, len(members), BATCH):
@@ -124,11 +130,18 @@ def grad_many(problems):
                 lams = np.array([m[2] for m in full], full[0][1][1].dtype)
                 codes = np.stack([m[3] for m in full])
                 small = _small(*full[0][1][:2])
-                _, grads = jax.device_get(_padded_value_and_grad_batch(small, *stacked, lams, codes))
-                for b, (i, *_) in enumerate(chunk):
-                    params = checked[i][0]
-                    results[i] = {name: grads[name][b][tuple(slice(0, s) for s in params[name].shape)]
-                                  for name in params}
+                calls.append((chunk, _padded_value_and_grad_batch(small, *stacked, lams, codes)[1]))
+
+    def results():
+        gradients = [None] * len(checked)
+        for chunk, grads in calls:
+            grads = jax.device_get(grads)
+            for b, (i, *_) in enumerate(chunk):
+                params = checked[i][0]
+                gradients[i] = {name: grads[name][b][tuple(slice(0, s) for s in params[name].shape)]
+                                for name in params}
+        return gradients
+
     return results
 
 

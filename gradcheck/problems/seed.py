@@ -7,6 +7,8 @@ candidate must follow the convention of the JAX function it is compared with (ja
 entry is excused there: the cases built with exact zeros at a kink are left out of the witness instead.
 """
 
+from collections import deque
+
 import numpy as np
 
 import jax_reference as jr
@@ -39,16 +41,27 @@ def _float64(arrays):
     return {k: np.asarray(v, np.float64) for k, v in arrays.items()}
 
 
+def _dispatch(chunk, dtype):
+    """A chunk's cases built, and their references asked of JAX, which computes them while this process goes
+    on: (built, references later, float64 references later, or None where the references are float64)."""
+    built = [case.build(dtype) for case in chunk]
+    references = jr.api.grad_many_later([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
+    references64 = None if dtype == np.float64 else jr.api.grad_many_later(
+        [(_float64(p), X.astype(np.float64), y, c.lam, c.activation) for c, (p, X, y) in zip(chunk, built)])
+    return built, references, references64
+
+
 def prepare(cases, dtype):
     """(case, (params, X, y), reference, float64 reference) for each case, the references computed a
-    batch at a time (jax_reference.api.grad_many): one JAX call serves many cases of a bucket."""
-    for start in range(0, len(cases), jr.api.BATCH):
-        chunk = cases[start:start + jr.api.BATCH]
-        built = [case.build(dtype) for case in chunk]
-        references = jr.api.grad_many([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
-        references64 = references if dtype == np.float64 else jr.api.grad_many(
-            [(_float64(p), X.astype(np.float64), y, c.lam, c.activation) for c, (p, X, y) in zip(chunk, built)])
-        yield from zip(chunk, built, references, references64)
+    batch at a time (jax_reference.api.grad_many): one JAX call serves many cases of a bucket, and the next
+    chunk's is computed while this one's cases are checked."""
+    chunks = [cases[start:start + jr.api.BATCH] for start in range(0, len(cases), jr.api.BATCH)]
+    ahead = _dispatch(chunks[0], dtype) if chunks else None
+    for k, chunk in enumerate(chunks):
+        (built, references, references64), ahead = ahead, _dispatch(chunks[k + 1], dtype) if k + 1 < len(chunks) \
+            else None
+        references = references()
+        yield from zip(chunk, built, references, references if references64 is None else references64())
 
 
 def _runner(candidate, stages, timeout, args=GRAD_ARGS):
@@ -131,15 +144,26 @@ class SeedProblem:
 
     def cases(self, n, seed):
         drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
-        self._prepared = prepare(drawn, self.dtype)
+        self._prepared, self._submitted = prepare(drawn, self.dtype), deque()
         return drawn
 
+    def _submit_next(self):
+        """The next case's calls submitted to the candidate (its replies come in order)."""
+        item = next(self._prepared, None)
+        if item is not None:
+            case, (params, X, y), _, _ = item
+            self.candidate.submit("candidate", (params, X, y, case.lam, case.activation), GRAD_ARGS)
+            if self.stages:
+                self.candidate.submit("stages", (params, X, y, case.activation), STAGES_ARGS)
+            self._submitted.append(item)
+
     def start(self, case):
-        """The candidate's calls submitted first, so that it works while the rest is computed here."""
-        _, (params, X, y), reference, ref64 = next(self._prepared)
-        self.candidate.submit("candidate", (params, X, y, case.lam, case.activation), GRAD_ARGS)
-        if self.stages:
-            self.candidate.submit("stages", (params, X, y, case.activation), STAGES_ARGS)
+        """The candidate's calls for this case were submitted ahead, and the next case's are submitted now: its
+        worker always has a call in hand while the rest is computed, and compared, here."""
+        if not self._submitted:
+            self._submit_next()
+        _, (params, X, y), reference, ref64 = self._submitted.popleft()
+        self._submit_next()
         reference, ref64, params64 = _float64(reference), _float64(ref64), _float64(params)
         # The data term, λ = 0, for the diagnoses: J~'s gradient less the penalty's 2λW (the biases have none),
         # in float64 so that a large penalty leaves the data term's digits alone.
