@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from gradcheck import UsageError, assert_vjp_agree, check_gradients, check_vjp, text
 from gradcheck.cli import main
 from gradcheck.isolation.loader import load
+from gradcheck.problems import sampled
 
 from .paths import LAYERS, MODELS
 
@@ -438,6 +439,28 @@ def test_a_candidate_that_crashes_in_loss_mode_is_wrong(user_module):
             os._exit(0)
         ''')
     assert status == 1 and report["failures"][0]["kind"] == "crashed"
+
+
+@pytest.mark.slow
+def test_a_reference_worker_kept_for_the_next_check_reads_the_files_as_they_are_now(user_module):
+    """A check leaves its reference's worker idle for the next in this process (JAX imported once), which has it
+    forget the user's modules: a helper edited between two checks is read again. Were it not, the second check
+    would hold the unchanged candidate to the helper's old factor, and pass it."""
+    helper = user_module("def factor():\n    return 2.0\n", name="helpers")
+    f = user_module("import numpy as np\nfrom helpers import factor\n" + textwrap.dedent('''
+        def loss(params, X, y):
+            return factor() * np.sum(params["w"] ** 2)
+        def grad(params, X, y):
+            return {"w": 4.0 * params["w"]}
+        ''') + SAMPLE)
+    specs = {"loss": f"{f.path}:loss", "sample": f"{f.path}:sample"}
+    assert check_gradients(f"{f.path}:grad", **specs, cases=2)["ok"]
+    key = sampled.Workers().key  # this process's environment, with no cache folder (cache=False)
+    kept = sampled._IDLE[key]
+    helper.path.write_text("def factor():\n    return 3.0\n")
+    report = check_gradients(f"{f.path}:grad", **specs, cases=2)
+    assert report["verdict"] == "fail"
+    assert sampled._IDLE[key] is kept  # the same worker served both
 
 
 def test_wrong_keys(user_module):

@@ -395,6 +395,11 @@ def _module(path, mtime_ns, size):
         return importer.run(path, dotted, package)
 
 
+def forget():
+    """Every file's module forgotten: the next `load` rewrites and runs the files again."""
+    _module.cache_clear()
+
+
 def _user_frame(exc, root):
     """The innermost frame of the traceback in a file of the user's folder, or None."""
     from .process import is_library

@@ -367,11 +367,12 @@ class Isolated:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
         self._loaded()
 
-    def reassign(self, roles, timeout=None):
+    def reassign(self, roles, timeout=None, forget=False):
         """The same worker, given other roles (another mode's, or another function's): the process and what it
-        imported (JAX, the user's module) are kept, its calls' counts start anew. A worker that is not running is
-        started. LoadError as for `load`."""
-        self.request = {"op": "roles", **roles}
+        imported (JAX, the user's module) are kept, its calls' counts start anew. forget: the worker forgets the
+        user's modules first, and reads every file again (a worker kept from another check). A worker that is
+        not running is started. LoadError as for `load`."""
+        self.request = {"op": "roles", **roles, "forget": forget}
         self.timeout = self.timeout if timeout is None else timeout
         self.fatal = 0
         for tally in self.output.values():
@@ -419,6 +420,10 @@ class Isolated:
 
     def close(self):
         self._kill()
+
+    def idle(self):
+        """Whether the worker is running, and owes no reply: it can be given other roles."""
+        return self._process is not None and self._process.poll() is None and not self._pending
 
     def _death_words(self, exc):
         """Why the channel failed: a timeout, the process's death (and where, from faulthandler), or garbage.

@@ -19,10 +19,12 @@ import time
 from .. import cache
 from ..errors import LoadError, Misfit
 from ..problems import integrable, layer, loss, loss_products, value_grad
-from . import wire
+from . import jaxnumpy, wire
 from .loader import load
-from .process import call, misfit, outcome_to_wire
+from .process import call, is_library, misfit, outcome_to_wire
 
+# Imported by gradcheck's own modules (an editable install keeps them out of site-packages): never forgotten.
+OWN_PACKAGES = ("jax_reference", "manual_grad")
 MODES = {"loss": loss, "loss_hvp": loss_products, "layer": layer, "value_and_grad": value_grad,
          "integrable": integrable}
 
@@ -50,10 +52,22 @@ def _load(specs, expects):
     return functions, {}
 
 
+def _forget_user_code():
+    """The user's modules forgotten, and the rewritten ones: the next roles read every file as it is now (a
+    helper edited since a check before included). JAX, NumPy, gradcheck and the seed model's packages stay."""
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and not is_library(path) and name.partition(".")[0] not in OWN_PACKAGES:
+            del sys.modules[name]
+    jaxnumpy.forget()
+
+
 def _roles(request):
     """(role -> function, the header of the reply: what the mode's reference side tells gradcheck's process) for
     a mode's side (problems.loss, problems.layer, problems.value_grad)."""
     mode = MODES[request["mode"]]
+    if request.get("forget"):
+        _forget_user_code()
     try:
         if request["side"] == "reference":
             cache.enable(os.environ.get(cache.VARIABLE))  # gradcheck's choice: its folder, or none

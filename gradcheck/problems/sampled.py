@@ -1,6 +1,7 @@
 """What the loss and layer modes share in gradcheck's process: cases drawn by the user's sampler in the
 reference's worker, a seed each, and the two workers (the reference's, the candidate's) that run them."""
 
+import atexit
 import os
 import re
 from dataclasses import dataclass
@@ -89,43 +90,67 @@ def receive(runner, what, where):
     return decode(outcome.tree, [outcome.value[f"#{i}"] for i in range(len(outcome.value))])
 
 
+# The reference's workers that checks left idle in this process, by environment: the next check with the same
+# environment takes one, JAX imported, and has it forget the user's modules (a library user's suite checks one
+# layer after another). The candidate's worker is never kept: each check's candidate starts in a new process.
+_IDLE = {}
+
+
+@atexit.register
+def _close_idle():
+    while _IDLE:
+        _IDLE.popitem()[1].close()
+
+
 class Workers:
     """The reference's worker and the candidate's, started together; kept from one problem to the next where
     several are checked in a row (problems.course: a whole file), so that JAX and the user's module are imported
-    once."""
+    once; the reference's kept idle after, for the next check (_IDLE)."""
 
     def __init__(self, cache_folder=None):
         self.env = dict(os.environ)
         self.env.pop(cache.VARIABLE, None)
         if cache_folder is not None:
             self.env[cache.VARIABLE] = str(cache_folder)
+        # pytest names the running test in the environment: it changes nothing a worker computes.
+        self.key = tuple(sorted((k, v) for k, v in self.env.items() if k != "PYTEST_CURRENT_TEST"))
         self.reference = self.candidate = None
 
     def assign(self, problem):
         """(reference, candidate): the workers, given `problem`'s roles; LoadError with the side (role
         "candidate" or "reference") where one cannot load them."""
         timeouts = {"reference": max(problem.timeout, REFERENCE_TIMEOUT), "candidate": problem.timeout}
-        fresh = self.reference is None
-        if fresh:
-            self.reference = Isolated(timeout=timeouts["reference"], env=self.env, roles=problem.roles("reference"))
+        started, kept = set(), None
+        if self.reference is None:
+            kept = _IDLE.pop(self.key, None)
+            self.reference = kept or Isolated(timeout=timeouts["reference"], env=self.env,
+                                              roles=problem.roles("reference"))
             self.candidate = Isolated(timeout=timeouts["candidate"], roles=problem.roles("candidate"))
             # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
-            self.reference.start()
-            self.candidate.start()
+            started = {"candidate"} if kept else {"reference", "candidate"}
+            for side in ("reference", "candidate") if not kept else ("candidate",):
+                getattr(self, side).start()
         for side, runner in (("candidate", self.candidate), ("reference", self.reference)):
             try:
-                if fresh:
+                if side in started:
                     runner.finish()
                 else:
-                    runner.reassign(problem.roles(side), timeouts[side])
+                    runner.reassign(problem.roles(side), timeouts[side], forget=runner is kept)
             except LoadError as exc:
                 raise LoadError(str(exc), exc.role or side) from None
         return self.reference, self.candidate
 
     def close(self):
-        for runner in (self.reference, self.candidate):
-            if runner is not None:
-                runner.close()
+        if self.candidate is not None:
+            self.candidate.close()
+        if self.reference is not None and self.reference.idle():
+            other = _IDLE.pop(self.key, None)
+            if other is not None:
+                other.close()
+            _IDLE[self.key] = self.reference
+        elif self.reference is not None:
+            self.reference.close()
+        self.reference = self.candidate = None
 
 
 class SampledProblem:
@@ -148,7 +173,7 @@ class SampledProblem:
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.timeout = timeout
         self.workers = workers  # Workers kept beyond this problem, or None: its own, closed with it
-        self.reference = self.candidate = None
+        self.reference = self.candidate = self._own = None
         self.told, self.names, self.notes, self.first = {}, [], [], None
 
     # The workers
@@ -164,11 +189,12 @@ class SampledProblem:
             return
         if all(isinstance(self.specs[role], str) for role in FUNCTIONS if role in self.specs):
             workers = self.workers or Workers(self.cache)
+            self._own = None if self.workers else workers
             try:
                 reference, candidate = workers.assign(self)
             except Exception:
-                if self.workers is None:
-                    workers.close()
+                if self._own:
+                    self._own.close()
                 raise
             told = reference.told
         else:
@@ -183,7 +209,9 @@ class SampledProblem:
         return {k: v for k, v in self.specs.items() if k != "candidate"}
 
     def close(self):
-        if self.workers is None:
+        if self._own:
+            self._own.close()
+        elif self.workers is None:  # in this process
             for runner in (self.reference, self.candidate):
                 if runner is not None:
                     runner.close()
