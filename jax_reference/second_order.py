@@ -18,16 +18,15 @@ import numpy as np
 from manual_grad.validate import check_direction, check_loss_inputs
 
 from . import api
+from .fast_compile import Jitted
 from .model import forward_fn, masked_data_loss, masked_loss_fn
 
 
-@jax.jit
 def _hvp(params, v, X, y, n, k, lam, codes):
     gradient = jax.grad(masked_loss_fn)
     return jax.jvp(lambda p: gradient(p, X, y, n, k, lam, codes), (params,), (v,))[1]
 
 
-@jax.jit
 def _gnvp(params, v, X, y, n, k, lam, codes):
     z, logits_jvp = jax.linearize(lambda p: forward_fn(p, X, codes), params)
     H_Jv = jax.jvp(jax.grad(lambda logits: masked_data_loss(logits, y, n, k)), (z,), (logits_jvp(v),))[1]
@@ -35,21 +34,25 @@ def _gnvp(params, v, X, y, n, k, lam, codes):
     return {name: product[name] + 2 * lam * v[name] if name.startswith("W") else product[name] for name in params}
 
 
-def _run(function, params, v, X, y, lam, activation):
+# Compiled as the gradient is (api.py): with XLA's fast-compile options where the padded arrays are small.
+_jitted = {"hvp": Jitted(_hvp), "gnvp": Jitted(_gnvp)}
+
+
+def _run(product, params, v, X, y, lam, activation):
     params, X, y, lam, activations = check_loss_inputs(params, X, y, lam, activation)
     v = check_direction(v, params)
     with jax.enable_x64(True):
         problem = api._padded_problem(params, X, y, activations)
-        result = function(problem[0], api._pad_params(v), *problem[1:], np.asarray(lam, X.dtype),
-                          api._codes(activations))
+        result = _jitted[product](api._small(*problem[:2]), problem[0], api._pad_params(v), *problem[1:],
+                                  np.asarray(lam, X.dtype), api._codes(activations))
         return api._unpad(result, params)
 
 
 def hvp(params, v, X, y, lam=0.0, activation="sigmoid"):
     """H v from jax.jvp of jax.grad. Args and returns: as `manual_grad.hvp`."""
-    return _run(_hvp, params, v, X, y, lam, activation)
+    return _run("hvp", params, v, X, y, lam, activation)
 
 
 def gnvp(params, v, X, y, lam=0.0, activation="sigmoid"):
     """G v from jax.linearize of the logits. Args and returns: as `manual_grad.gnvp`."""
-    return _run(_gnvp, params, v, X, y, lam, activation)
+    return _run("gnvp", params, v, X, y, lam, activation)
