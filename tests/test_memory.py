@@ -38,6 +38,7 @@ def test_at_most_two_block_by_H_arrays(activation):
     assert peak_bytes(mg.derivation_grad, params, X, y, 0.1, activation) > 2.5 * N * H * 8
 
 
+@pytest.mark.slow  # 2 · 300 000 rows of width 256: the only test here that computes at that scale
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_memory_is_flat_in_N(dtype):
     """Eight times the examples, the same working memory: a block of rows at a time."""
