@@ -67,6 +67,7 @@ def test_cli_json_and_junit_for_a_wrong_candidate(tmp_path, capsys):
     assert suite.get("failures") == "1"
 
 
+@pytest.mark.slow  # its candidate loads in a worker
 def test_cli_passes_manual_grad_with_stages(tmp_path, capsys):
     assert main(["--cases", "12", "--stages", "--json", str(tmp_path / "r.json")]) == 0
     report = json.loads((tmp_path / "r.json").read_text())
@@ -74,6 +75,7 @@ def test_cli_passes_manual_grad_with_stages(tmp_path, capsys):
     assert "OK: the candidate agrees with autodiff" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # its candidate loads in a worker
 def test_the_report_is_printed_before_files_are_written(tmp_path, capsys, monkeypatch):
     from gradcheck import cli
 
@@ -154,6 +156,7 @@ def test_usage_errors_exit_2_with_one_line_and_no_jax(index, usage_error_runs):
     assert words in err and "\n" not in err.strip() and "Traceback" not in err, err
 
 
+@pytest.mark.slow  # its candidate loads in a worker
 @pytest.mark.parametrize("spec, words", [
     ("no_such_module_xyz:grad", "cannot import module 'no_such_module_xyz'"),
     ("manual_grad:no_such_function", "manual_grad has no function 'no_such_function'"),
@@ -166,6 +169,7 @@ def test_cli_unloadable_candidate_exits_2(spec, words, capsys):
     assert words in err and "Traceback" not in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # its candidate loads in a worker
 def test_a_candidate_that_cannot_load_still_gets_its_reports(tmp_path, capsys):
     (tmp_path / "broken.py").write_text("def grad(:\n")
     json_path, junit_path = tmp_path / "r.json", tmp_path / "r.xml"
@@ -175,6 +179,7 @@ def test_a_candidate_that_cannot_load_still_gets_its_reports(tmp_path, capsys):
     assert ET.parse(junit_path).getroot().get("failures") == "1"
 
 
+@pytest.mark.slow  # its candidate loads in a worker
 def test_a_module_name_run_beside_its_file_suggests_the_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "my_grad.py").write_text("import manual_grad\ngrad = manual_grad.grad\n")
     monkeypatch.chdir(tmp_path)
@@ -182,6 +187,7 @@ def test_a_module_name_run_beside_its_file_suggests_the_file(tmp_path, monkeypat
     assert "my_grad.py is in this folder: did you mean my_grad.py:grad?" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # its candidate loads in a worker
 def test_stages_without_a_stages_function_names_the_file(capsys):
     assert main([f"{EXAMPLES}/sum_not_mean.py:grad", "--stages"]) == 2
     err = capsys.readouterr().err.splitlines()[-1]
