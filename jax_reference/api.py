@@ -107,13 +107,9 @@ _padded_value_and_grad_batch = Jitted(jax.vmap(jax.value_and_grad(masked_loss_fn
 def grad_many(problems):
     """The gradients of many problems, each (params, X, y, lam, activation), in as few JAX calls as their
     buckets allow: problems of one bucket and depth are stacked BATCH at a time and differentiated by one
-    vmapped call. For gradcheck, whose small cases share a bucket. Returns a list of dicts, as `grad`."""
-    return grad_many_later(problems)()
-
-
-def grad_many_later(problems):
-    """`grad_many`'s calls made, and not waited for: JAX computes them while the caller goes on. Returns a
-    function that waits for them and returns grad_many's list."""
+    vmapped call. For gradcheck, whose small cases share a bucket. The calls are made, not waited for: JAX
+    computes them while the caller goes on. Returns a function that waits for them and returns a list of
+    dicts, as `grad`."""
     checked = [check_loss_inputs(*problem) for problem in problems]
     groups = {}
     for i, (params, X, y, lam, activations) in enumerate(checked):

@@ -45,8 +45,8 @@ def _dispatch(chunk, dtype):
     """A chunk's cases built, and their references asked of JAX, which computes them while this process goes
     on: (built, references later, float64 references later, or None where the references are float64)."""
     built = [case.build(dtype) for case in chunk]
-    references = jr.api.grad_many_later([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
-    references64 = None if dtype == np.float64 else jr.api.grad_many_later(
+    references = jr.api.grad_many([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
+    references64 = None if dtype == np.float64 else jr.api.grad_many(
         [(_float64(p), X.astype(np.float64), y, c.lam, c.activation) for c, (p, X, y) in zip(chunk, built)])
     return built, references, references64
 
@@ -58,10 +58,11 @@ def prepare(cases, dtype):
     chunks = [cases[start:start + jr.api.BATCH] for start in range(0, len(cases), jr.api.BATCH)]
     ahead = _dispatch(chunks[0], dtype) if chunks else None
     for k, chunk in enumerate(chunks):
-        (built, references, references64), ahead = ahead, _dispatch(chunks[k + 1], dtype) if k + 1 < len(chunks) \
-            else None
+        built, references, references64 = ahead
+        if k + 1 < len(chunks):
+            ahead = _dispatch(chunks[k + 1], dtype)
         references = references()
-        yield from zip(chunk, built, references, references if references64 is None else references64())
+        yield from zip(chunk, built, references, references64() if references64 else references)
 
 
 def _runner(candidate, stages, timeout, args=GRAD_ARGS):
