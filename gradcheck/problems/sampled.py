@@ -128,8 +128,9 @@ class Workers:
             self.candidate = Isolated(timeout=timeouts["candidate"], roles=problem.roles("candidate"))
             # Both start at once: the reference's worker imports JAX while the candidate's imports its module.
             started = {"candidate"} if kept else {"reference", "candidate"}
-            for side in ("reference", "candidate") if not kept else ("candidate",):
-                getattr(self, side).start()
+            if not kept:
+                self.reference.start()
+            self.candidate.start()
         for side, runner in (("candidate", self.candidate), ("reference", self.reference)):
             try:
                 if side in started:
@@ -143,13 +144,14 @@ class Workers:
     def close(self):
         if self.candidate is not None:
             self.candidate.close()
-        if self.reference is not None and self.reference.idle():
-            other = _IDLE.pop(self.key, None)
-            if other is not None:
-                other.close()
-            _IDLE[self.key] = self.reference
-        elif self.reference is not None:
-            self.reference.close()
+        if self.reference is not None:
+            if self.reference.idle():
+                other = _IDLE.pop(self.key, None)
+                if other is not None:
+                    other.close()
+                _IDLE[self.key] = self.reference
+            else:
+                self.reference.close()
         self.reference = self.candidate = None
 
 
