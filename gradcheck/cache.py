@@ -9,6 +9,7 @@ It lives in $XDG_CACHE_HOME/gradcheck (~/.cache/gradcheck by default), bounded b
 deletes the entries used least recently. A folder that cannot be made or written is left alone, with one
 warning; a corrupt entry is compiled again (JAX reads it as a miss, with a warning of its own). The cache is
 trusted code (JAX's documentation): keep it where only you can write. `gradcheck --no-cache` runs without it.
+The loss and layer modes keep the references they compute in the same folder (problems.memo).
 """
 
 import os
@@ -24,6 +25,16 @@ MAX_BYTES = 256 * 2**20
 VARIABLE = "GRADCHECK_CACHE_DIR"
 # What JAX warns, once per entry, when an entry cannot be read (it then compiles the program again).
 UNREADABLE = "Error reading persistent compilation cache entry"
+# What this process has said of the cache, each once: a reference's worker hands its own on with each reference
+# (its stderr is the user's code's, counted and not shown), and gradcheck's process says them.
+SAID = []
+
+
+def say(message):
+    """Says `message` on stderr, once per process."""
+    if message not in SAID:
+        SAID.append(message)
+        print(message, file=sys.stderr)
 
 
 def directory(environ=os.environ):
@@ -50,8 +61,7 @@ def choose(enabled, environ=os.environ):
     path = directory(environ)
     problem = usable(path)
     if problem:
-        print(f"gradcheck: warning: the compilation cache cannot be used ({problem}); compiling without it",
-              file=sys.stderr)
+        say(f"gradcheck: warning: the compilation cache cannot be used ({problem}); compiling without it")
         return None
     return path
 
@@ -72,16 +82,12 @@ def enable(path):
 
 def _once(show, path):
     """warnings.showwarning that says JAX's per-entry warnings of an unreadable cache once, in gradcheck's words."""
-    said = False
-
     def showwarning(message, category, filename, lineno, file=None, line=None):
-        nonlocal said
         if UNREADABLE not in str(message):
             return show(message, category, filename, lineno, file, line)
-        if not said:
-            said = True
-            print(f"gradcheck: warning: the compilation cache {path} has entries that cannot be read "
-                  f"({str(message).split(': ', 1)[-1]}); they are compiled again", file=sys.stderr)
+        if not any(f"compilation cache {path} has entries" in m for m in SAID):
+            say(f"gradcheck: warning: the compilation cache {path} has entries that cannot be read "
+                f"({str(message).split(': ', 1)[-1]}); they are compiled again")
 
     showwarning.gradcheck_cache = True
     return showwarning

@@ -147,8 +147,8 @@ def parser():
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.add_argument("--junit", metavar="PATH", help="write the report as JUnit XML")
     p.add_argument("--no-cache", action="store_true",
-                   help="compile every reference anew, without the persistent compilation cache "
-                   "($XDG_CACHE_HOME/gradcheck, ~/.cache/gradcheck by default)")
+                   help="compile and compute every reference anew, without the persistent cache of compiled "
+                   "programs and references ($XDG_CACHE_HOME/gradcheck, ~/.cache/gradcheck by default)")
     p.add_argument("--quiet", action="store_true",
                    help="print nothing (usage errors excepted); rely on the exit status and files")
     return p

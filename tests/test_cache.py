@@ -37,14 +37,14 @@ def entries(cache_home):
 @pytest.mark.parametrize("argv", [LOSS, SEED], ids=["loss mode", "seed mode"])
 def test_a_warm_cache_changes_nothing_reported(argv, tmp_path):
     cold = gradcheck(argv, tmp_path / "home", tmp_path)
-    assert entries(tmp_path / "home")  # the first run kept what it compiled
+    assert entries(tmp_path / "home")  # the first run kept what it compiled (and, for the loss mode, computed)
     warm = gradcheck(argv, tmp_path / "home", tmp_path)
     assert cold == warm and cold[2] == ""
 
 
 def test_no_cache_keeps_nothing(tmp_path):
     status, _, _ = gradcheck([*LOSS, "--no-cache"], tmp_path / "home", tmp_path)
-    assert status == 1 and not entries(tmp_path / "home")
+    assert status == 1 and not entries(tmp_path / "home") and not (tmp_path / "home" / "gradcheck").exists()
 
 
 def test_a_cache_that_cannot_be_used_is_said_once_and_changes_nothing(tmp_path):

@@ -18,7 +18,7 @@ import time
 # not gradcheck's.
 from .. import cache
 from ..errors import LoadError, Misfit
-from ..problems import integrable, layer, loss, loss_products, value_grad
+from ..problems import integrable, layer, loss, loss_products, memo, value_grad
 from . import jaxnumpy, wire
 from .loader import load
 from .process import call, is_library, misfit, outcome_to_wire
@@ -71,6 +71,7 @@ def _roles(request):
     try:
         if request["side"] == "reference":
             cache.enable(os.environ.get(cache.VARIABLE))  # gradcheck's choice: its folder, or none
+            memo.begin(os.environ.get(cache.VARIABLE), request["mode"], request["specs"])
             functions, told = mode.reference_roles(request["specs"])
         else:
             functions, told = mode.candidate_roles(request["specs"]), {}

@@ -11,7 +11,6 @@ import numpy as np
 
 from ..errors import SetupError
 from ..isolation.process import what
-from ..isolation.values import Tree
 from .sampled import SampledProblem, kind, receive
 from .user_code import (Compiled, UserSide, as_float64, cast, check_finite, check_floats, floats, jax_value,
                         not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
@@ -75,8 +74,20 @@ class LossSide(UserSide):
 
     def reference(self):
         params, data = self.value
-        numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
+        check = numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
         self.rest = tuple(as_float64(d) for d in data)
+        result = self.remembered(self.case(), check, self._autodiff)
+        self.eager = self.eager or result["eager"]  # as a run that computed every case would say
+        self.grads = result["grads"]
+        return self.reply(grads=self.grads)
+
+    def case(self):
+        """What the reference is computed from: the sample (loss_products: and its direction)."""
+        return self.value
+
+    def _autodiff(self):
+        """{"grads": the reference, "eager": whether it ran eagerly}."""
+        params, data = self.value
         with reference_config():
             jax_params = {k: jax_value(v) for k, v in params.items()}
             try:
@@ -84,7 +95,7 @@ class LossSide(UserSide):
                     try:
                         key, function = self._compiled(data)
                         return self._result(self.compiled(key, function, *self._arguments(jax_params),
-                                                          *(jax_value(d) for d in data if traced(d))))
+                                                          *(jax_value(d) for d in data if traced(d))), False)
                     except untraceable_errors():
                         self.eager = True
                 jax_data = tuple(jax_value(d) for d in data)
@@ -93,7 +104,7 @@ class LossSide(UserSide):
                 self.compiled.run_s += time.perf_counter() - start  # eagerly, compiling and running are one
             except Exception as exc:
                 raise not_traceable(exc, self.path, ALTERNATIVE) from None
-            return self._result(result)
+            return self._result(result, True)
 
     # What the reference is, as a function of the loss: its gradient here (loss_products: H v).
 
@@ -113,9 +124,9 @@ class LossSide(UserSide):
 
         return jax.grad(loss)(jax_params)
 
-    def _result(self, grads):
-        self.grads = to_numpy(grads)
-        return Tree({"grads": self.grads, "timing": self.compiled.timing(self.eager)})
+    @staticmethod
+    def _result(grads, eager):
+        return {"grads": to_numpy(grads), "eager": eager}
 
 
 def reference_roles(specs, side=LossSide):

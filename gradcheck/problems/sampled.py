@@ -240,6 +240,8 @@ class SampledProblem:
         if change:
             raise SetupError(change)
         result = self.run(value, sampled, seed)
+        for message in result["said"]:
+            cache.say(message)
         reference = {name: np.asarray(result["grads"][name], np.float64) for name in named if name in result["grads"]}
         dtypes = {name: self.dtype or x.dtype for name, x in named.items()}
         return Prepared(sampled, min(dtypes.values(), key=lambda d: d.itemsize), reference, dtypes,

@@ -1,0 +1,154 @@
+"""The references of earlier runs, kept in the cache folder by everything that determines them.
+
+A learner's loop is edit the gradient, run, repeat: with the loss and the sampler unchanged, each run asks
+autodiff for the very references the run before computed, case by case. The compilation cache (gradcheck.cache)
+spares XLA's work, not the tracing and lowering of the user's code at every shape; this spares all three, for a
+case whose reference is known.
+
+A reference is kept under a key of everything that determines it:
+    the user's files: every module of the user's the reference's worker has imported (the loss's, the helpers'
+      it imports from its folder), by content;
+    gradcheck's own files, by content, and the versions of Python, NumPy, JAX and jaxlib;
+    the mode and the functions it names (their specs: file and name);
+    the case: the sample as checked (each array's dtype, shape and bytes, every other value) and what else the
+      reference is given (a layer's cotangent's seed, a product's direction).
+What the key cannot see (a data file the loss reads at import, a library it calls) is checked instead: in every
+run, kept or not, the user's own NumPy function is run at the case, and a kept reference is used only where that
+value is the one kept with it. An entry that cannot be read is a miss, computed again (and said once); a folder
+that cannot be written keeps nothing. Entries are plain arrays and JSON (numpy.load, no pickle).
+"""
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import cache
+from ..errors import Unportable
+from ..isolation.process import is_library
+from ..isolation.values import decode, encode
+
+FORMAT = 1  # a new layout of the entries: a new key, no old entry read
+# A small model's reference takes a few kB a case (its gradient, and the NumPy value that checks it): 64 MiB keeps
+# tens of thousands of cases; past it, the entries used least recently go.
+MAX_BYTES = 64 * 2**20
+FOLDER = "references"
+# Imported by gradcheck's own modules, part of its own files: not the user's.
+OWN_PACKAGES = ("gradcheck", "jax_reference", "manual_grad")
+
+_store = None
+
+
+def begin(folder, mode, specs):
+    """The store of this worker's next reference roles: in `folder` (gradcheck.cache's, None where the cache is
+    off), for the mode and its specs (spec strings)."""
+    global _store
+    _store = Store(Path(folder) / FOLDER, (mode, sorted(specs.items()))) if folder else None
+
+
+def current():
+    return _store
+
+
+@functools.lru_cache(maxsize=None)
+def _own():
+    """gradcheck's files and the libraries' versions: what the user's files are computed with."""
+    digest = hashlib.sha256()
+    for package in ("gradcheck", "jax_reference"):
+        root = Path(importlib.util.find_spec(package).origin).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    versions = [sys.version, np.__version__, *(importlib.metadata.version(p) for p in ("jax", "jaxlib"))]
+    return [FORMAT, digest.hexdigest(), versions]
+
+
+def _digest(path):
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class Store:
+    def __init__(self, folder, context):
+        self.folder, self.context = folder, context
+        self.sources, self.size = {}, None
+
+    def _user_files(self):
+        """(file, digest) of every user module imported so far, each read once, as it was first seen."""
+        for name, module in list(sys.modules.items()):
+            if name not in self.sources:
+                path = getattr(module, "__file__", None)
+                user = path and name.partition(".")[0] not in OWN_PACKAGES and not is_library(path)
+                self.sources[name] = (path, _digest(path)) if user else None
+        return sorted(v for v in self.sources.values() if v)
+
+    def key(self, case):
+        """The key of a case's reference, or None where the case cannot be written down (an object in it)."""
+        arrays = []
+        try:
+            tree = encode(case, arrays)
+        except Unportable:
+            return None
+        files = self._user_files()
+        if any(d is None for _, d in files):
+            return None
+        digest = hashlib.sha256(json.dumps([_own(), self.context, files, tree]).encode())
+        for a in arrays:
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(np.ascontiguousarray(a).tobytes())
+        return digest.hexdigest()
+
+    def get(self, key):
+        """(the NumPy value kept, the reference kept) under `key`, or None."""
+        path = self.folder / f"{key}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as entry:
+                header = json.loads(str(entry["header"]))
+                arrays = [entry[f"a{i}"] for i in range(header["arrays"])]
+            os.utime(path)  # used: the last to go
+            return decode(header["check"], arrays), decode(header["value"], arrays)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 — whatever is wrong with an entry, it is computed again
+            cache.say(f"gradcheck: warning: the cache {self.folder} has references that cannot be read "
+                      f"({type(exc).__name__}); they are computed again")
+            return None
+
+    def put(self, key, check, value):
+        """Keeps `value` and the NumPy value `check` under `key`; nothing where they cannot be written."""
+        arrays = []
+        try:
+            header = {"check": encode(check, arrays), "value": encode(value, arrays)}
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".tmp", delete=False) as file:
+                np.savez(file, header=json.dumps({**header, "arrays": len(arrays)}),
+                         **{f"a{i}": a for i, a in enumerate(arrays)})
+            os.replace(file.name, self.folder / f"{key}.npz")  # whole or not at all, for a check running beside
+        except (OSError, Unportable):
+            return
+        self._bound(os.path.getsize(self.folder / f"{key}.npz"))
+
+    def _bound(self, added):
+        if self.size is None:
+            self.size = sum(p.stat().st_size for p in self.folder.glob("*.npz"))
+        else:
+            self.size += added
+        if self.size <= MAX_BYTES:
+            return
+        try:  # another check may be removing the same entries
+            entries = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob("*.npz"))
+            self.size = sum(size for _, size, _ in entries)
+            while entries and self.size > MAX_BYTES * 3 // 4:
+                _, size, path = entries.pop(0)
+                path.unlink(missing_ok=True)
+                self.size -= size
+        except OSError:
+            return
