@@ -7,6 +7,10 @@ its worker process runs candidates, without paying for JAX.
 
 import importlib
 
+# Cases are stacked this many at a time for api.grad_many (one compilation per bucket serves every batch); here,
+# so that a caller chunks its cases by it without importing JAX.
+BATCH = 64
+
 _EXPORTS = {
     "bucket": ".api", "forward": ".api", "grad": ".api", "loss": ".api", "stages": ".api",
     "value_and_grad": ".api", "hvp": ".second_order", "gnvp": ".second_order", "forward_fn": ".model", "loss_fn": ".model", "init_params": "manual_grad",

@@ -12,6 +12,7 @@ import numpy as np
 
 from manual_grad.validate import check_forward_inputs, check_loss_inputs
 
+from . import BATCH
 from .fast_compile import Jitted
 from .model import CODES, forward_fn, masked_loss_fn, masked_stages_fn
 
@@ -97,10 +98,6 @@ def _value_and_grad(params, X, y, lam, activations):
         return np.asarray(J), _unpad(grads, params)
 
 
-# Cases are stacked this many at a time for grad_many: one compilation per bucket serves every batch.
-BATCH = 64
-
-
 _padded_value_and_grad_batch = Jitted(jax.vmap(jax.value_and_grad(masked_loss_fn)))
 
 
@@ -134,7 +131,9 @@ def grad_many(problems):
             grads = jax.device_get(grads)
             for b, (i, *_) in enumerate(chunk):
                 params = checked[i][0]
-                gradients[i] = {name: grads[name][b][tuple(slice(0, s) for s in params[name].shape)]
+                # Each its own array, not a view into the batch's: a sum over it (np.vdot) then runs in the order
+                # it runs over the same values read back from gradcheck's cache, to the last bit.
+                gradients[i] = {name: np.ascontiguousarray(grads[name][b][tuple(slice(0, s) for s in params[name].shape)])
                                 for name in params}
         return gradients
 

@@ -4,6 +4,7 @@ depends on that; a cache that cannot be used or read is said once, never a failu
 import json
 import os
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -31,7 +32,13 @@ def gradcheck(argv, cache_home, tmp_path):
 
 
 def entries(cache_home):
+    """JAX's compiled programs."""
     return sorted((cache_home / "gradcheck").glob("*-cache"))
+
+
+def kept(cache_home):
+    """gradcheck's references (problems.memo)."""
+    return sorted((cache_home / "gradcheck" / "references").glob("*.npz"))
 
 
 @pytest.mark.parametrize("argv", [LOSS, SEED], ids=["loss mode", "seed mode"])
@@ -56,11 +63,30 @@ def test_a_cache_that_cannot_be_used_is_said_once_and_changes_nothing(tmp_path):
                                 "Not a directory); compiling without it"]
 
 
-def test_a_corrupt_cache_is_compiled_again_and_said_once(tmp_path):
+def test_a_corrupt_cache_is_computed_again_and_said_once_for_each_kind_of_entry(tmp_path):
     home = tmp_path / "home"
     _, cold, _ = gradcheck(SEED, home, tmp_path)
-    for entry in entries(home):
+    assert kept(home)
+    for entry in entries(home) + kept(home):
         entry.write_bytes(b"not a compiled program")
     status, warm, err = gradcheck(SEED, home, tmp_path)
     assert status == 0 and warm == cold
-    assert len(err.splitlines()) == 1 and "has entries that cannot be read" in err and "compiled again" in err
+    said = err.splitlines()
+    assert len(said) == 2 and "has references that cannot be read" in said[0] and "computed again" in said[0]
+    assert "has entries that cannot be read" in said[1] and "compiled again" in said[1]
+
+
+def test_a_warm_seed_run_computes_nothing_and_imports_no_jax(tmp_path):
+    """Every chunk of references kept: the run is NumPy's alone, and its report the cold run's."""
+    home = tmp_path / "home"
+    _, cold, _ = gradcheck(SEED, home, tmp_path)
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-c", "import sys; from gradcheck.cli import main; "
+                           f"status = main({[*SEED, '--quiet', '--json', str(report)]!r}); "
+                           "print(status, 'jax' in sys.modules)"],
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "XDG_CACHE_HOME": str(home)})
+    assert done.stdout.split() == ["0", "False"], done.stderr
+    warm = json.loads(report.read_text())
+    for timing in ("reference compile s", "reference run s"):
+        warm["config"].pop(timing, None)
+    assert warm == cold

@@ -16,6 +16,10 @@ What the key cannot see (a data file the loss reads at import, a library it call
 run, kept or not, the user's own NumPy function is run at the case, and a kept reference is used only where that
 value is the one kept with it. An entry that cannot be read is a miss, computed again (and said once); a folder
 that cannot be written keeps nothing. Entries are plain arrays and JSON (numpy.load, no pickle).
+
+The seed mode keeps its references too, a chunk of cases (jax_reference.BATCH) an entry. Its reference is
+gradcheck's own code, so its key holds no user's file and there is no user's value to check; a run whose every
+chunk is kept imports no JAX at all.
 """
 
 import functools
@@ -40,7 +44,7 @@ FORMAT = 1  # a new layout of the entries: a new key, no old entry read
 # tens of thousands of cases; past it, the entries used least recently go.
 MAX_BYTES = 64 * 2**20
 FOLDER = "references"
-# Imported by gradcheck's own modules, part of its own files: not the user's.
+# gradcheck's own packages (manual_grad's input checks serve the seed model's reference): not the user's files.
 OWN_PACKAGES = ("gradcheck", "jax_reference", "manual_grad")
 
 _store = None
@@ -61,7 +65,7 @@ def current():
 def _own():
     """gradcheck's files and the libraries' versions: what the user's files are computed with."""
     digest = hashlib.sha256()
-    for package in ("gradcheck", "jax_reference"):
+    for package in OWN_PACKAGES:
         root = Path(importlib.util.find_spec(package).origin).parent
         for path in sorted(root.rglob("*.py")):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
@@ -77,9 +81,17 @@ def _digest(path):
 
 
 class Store:
-    def __init__(self, folder, context):
-        self.folder, self.context = folder, context
+    """Entries in `folder`, keyed by `context` (what the mode and its functions are), and the user's files where
+    `user_files` (the seed mode's reference is gradcheck's own code) and the case."""
+
+    def __init__(self, folder, context, user_files=True):
+        self.folder, self.context, self.user_files = folder, context, user_files
         self.sources, self.size = {}, None
+        self.prefix = f"{context[0]}-"
+
+    def holds_any(self):
+        """Whether any entry of this mode is kept: a guess at whether a run will need to compute at all."""
+        return next(self.folder.glob(f"{self.prefix}*.npz"), None) is not None
 
     def _user_files(self):
         """(file, digest) of every user module imported so far, each read once, as it was first seen."""
@@ -97,14 +109,14 @@ class Store:
             tree = encode(case, arrays)
         except Unportable:
             return None
-        files = self._user_files()
+        files = self._user_files() if self.user_files else []
         if any(d is None for _, d in files):
             return None
         digest = hashlib.sha256(json.dumps([_own(), self.context, files, tree]).encode())
         for a in arrays:
             digest.update(f"{a.dtype.str}{a.shape}".encode())
             digest.update(np.ascontiguousarray(a).tobytes())
-        return digest.hexdigest()
+        return self.prefix + digest.hexdigest()
 
     def get(self, key):
         """(the NumPy value kept, the reference kept) under `key`, or None."""

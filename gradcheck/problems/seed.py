@@ -22,6 +22,7 @@ from ..errors import Misfit
 from ..isolation.process import InProcess, Isolated, misfit
 from ..pipeline.step import Prepared
 from ..pipeline.witness import Witness
+from . import memo
 from .seed_cases import activations_arg, cases_to_cover, depth_arg, draw_cases, lams_arg, not_covered
 
 GRAD_ARGS = ("params", "X", "y", "lam", "activation")
@@ -41,28 +42,43 @@ def _float64(arrays):
     return {k: np.asarray(v, np.float64) for k, v in arrays.items()}
 
 
-def _dispatch(chunk, dtype):
-    """A chunk's cases built, and their references asked of JAX, which computes them while this process goes
-    on: (built, references later, float64 references later, or None where the references are float64)."""
+def _dispatch(chunk, dtype, store, cache):
+    """A chunk's cases built, and their references: kept by an earlier run (in `store`, by the chunk's every
+    byte), or asked of JAX, which computes them while this process goes on (its compilation cache in `cache`).
+    (built, a function that returns (references, float64 references)): JAX is imported only where it is asked."""
     built = [case.build(dtype) for case in chunk]
-    references = jr.api.grad_many([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
-    references64 = None if dtype == np.float64 else jr.api.grad_many(
+    key = store.key([(b, c.lam, c.activation) for c, b in zip(chunk, built)]) if store else None
+    kept = store.get(key) if key else None
+    if kept is not None:
+        references = kept[1]["references"]
+        return built, lambda: (references, kept[1].get("float64", references))
+    enable_cache(cache)
+    later = jr.api.grad_many([(*b, c.lam, c.activation) for c, b in zip(chunk, built)])
+    later64 = None if dtype == np.float64 else jr.api.grad_many(
         [(_float64(p), X.astype(np.float64), y, c.lam, c.activation) for c, (p, X, y) in zip(chunk, built)])
-    return built, references, references64
+
+    def wait():
+        references = later()
+        computed = {"references": references, **({"float64": later64()} if later64 else {})}
+        if key:
+            store.put(key, None, computed)
+        return references, computed.get("float64", references)
+
+    return built, wait
 
 
-def prepare(cases, dtype):
+def prepare(cases, dtype, store=None, cache=None):
     """(case, (params, X, y), reference, float64 reference) for each case, the references computed a
     batch at a time (jax_reference.api.grad_many): one JAX call serves many cases of a bucket, and the next
-    chunk's is computed while this one's cases are checked."""
-    chunks = [cases[start:start + jr.api.BATCH] for start in range(0, len(cases), jr.api.BATCH)]
-    ahead = _dispatch(chunks[0], dtype) if chunks else None
+    chunk's is computed while this one's cases are checked. A chunk an earlier run computed is taken from
+    `store` (problems.memo), where there is one."""
+    chunks = [cases[start:start + jr.BATCH] for start in range(0, len(cases), jr.BATCH)]
+    ahead = _dispatch(chunks[0], dtype, store, cache) if chunks else None
     for k, chunk in enumerate(chunks):
-        built, references, references64 = ahead
+        built, wait = ahead
         if k + 1 < len(chunks):
-            ahead = _dispatch(chunks[k + 1], dtype)
-        references = references()
-        yield from zip(chunk, built, references, references64() if references64 else references)
+            ahead = _dispatch(chunks[k + 1], dtype, store, cache)
+        yield from zip(chunk, built, *wait())
 
 
 def _runner(candidate, stages, timeout, args=GRAD_ARGS):
@@ -123,16 +139,21 @@ class SeedProblem:
         self.activations, self.lams, self.depth = activations_arg(activations), lams_arg(lams), depth_arg(depth)
         self.function, self.stages, self.timeout = candidate, stages, timeout
         self.candidate, self._prepared, self.cache = None, None, cache
+        self.store = memo.Store(cache / memo.FOLDER, ("seed",), user_files=False) \
+            if cache is not None and self.keeps_references else None
         self.model = SeedModel(self.depth)
 
     candidate_args = GRAD_ARGS
+    keeps_references = True  # the references of earlier runs are taken from the cache's folder (problems.memo)
 
     def open(self):
-        """The candidate's worker started, and JAX imported while it starts (the references are compiled in this
-        process); then the worker waited for: LoadError, or Misfit, where the candidate cannot be loaded."""
+        """The candidate's worker started, and JAX imported while it starts (the references are computed in this
+        process) unless earlier runs' references are kept, which may spare it; then the worker waited for:
+        LoadError, or Misfit, where the candidate cannot be loaded."""
         if self.candidate is None:
             runner = _runner(self.function, self.stages, self.timeout, self.candidate_args)
-            enable_cache(self.cache)
+            if self.store is None or not self.store.holds_any():
+                enable_cache(self.cache)
             self.candidate = _loaded(runner)
 
     def close(self):
@@ -145,7 +166,7 @@ class SeedProblem:
 
     def cases(self, n, seed):
         drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
-        self._prepared, self._submitted = prepare(drawn, self.dtype), deque()
+        self._prepared, self._submitted = prepare(drawn, self.dtype, self.store, self.cache), deque()
         return drawn
 
     def _submit_next(self):
