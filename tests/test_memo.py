@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from gradcheck import check_gradients, check_vjp
+from gradcheck.cli import main
+from gradcheck.errors import SetupError
 from gradcheck.problems import memo
 
 from .paths import LAYERS, MODELS
@@ -119,3 +121,32 @@ def test_entries_are_kept_whole_and_bounded_the_least_recently_used_going_first(
         s.put(key, check, {"grads": grads})
     assert sorted(p.stem for p in s.folder.glob("*.npz")) == ["c", "d"]  # past the bound, down to 3/4 of it
     assert s.get("a") is None and not list(s.folder.glob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_a_run_whose_references_are_all_kept_imports_no_jax_in_the_references_worker(home, tmp_path, monkeypatch):
+    """The second run's reference worker finds a `jax` that cannot be imported first on its path, and passes: the
+    user's loss is rewritten for jax.numpy, and JAX imported, only for a reference that is not kept."""
+    first = check_gradients(f"{SOFTMAX}:grad", **LOSS, cases=CASES, cache=True)
+    (tmp_path / "no_jax" / "jax").mkdir(parents=True)
+    (tmp_path / "no_jax" / "jax" / "__init__.py").write_text("raise ImportError('JAX was imported')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "no_jax"))
+    second = check_gradients(f"{SOFTMAX}:grad", **LOSS, cases=CASES, cache=True)
+    assert without_timing(second) == without_timing(first)
+    with pytest.raises(SetupError, match="JAX was imported"):  # a case not kept: the stand-in is met
+        check_gradients(f"{SOFTMAX}:grad", **LOSS, cases=CASES + 1, cache=True)
+
+
+@pytest.mark.slow
+def test_a_loss_that_no_longer_runs_under_jax_numpy_is_said_at_its_line_when_its_references_were_kept(
+        home, user_module, capsys):
+    f = user_module(textwrap.dedent(LOSS_READING_A_FILE))
+    f.path.with_name("scale.txt").write_text("1.0")
+    argv = [f"{f.path}:grad", "--loss", f"{f.path}:loss", "--sample", f"{f.path}:sample", "--cases", "2"]
+    assert main([*argv, "--quiet"]) == 0
+    with f.path.open("a") as file:  # NumPy's scalar types are jax.numpy's there: the module fails as it loads
+        file.write('assert isinstance(np.float64(1.0), float), "a NumPy scalar"\n')
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "the loss cannot run under jax.numpy at user.py:16 `assert isinstance(np.float64(1.0), float)" in \
+        capsys.readouterr().err

@@ -70,8 +70,9 @@ def _roles(request):
         _forget_user_code()
     try:
         if request["side"] == "reference":
-            cache.enable(os.environ.get(cache.VARIABLE))  # gradcheck's choice: its folder, or none
             memo.begin(os.environ.get(cache.VARIABLE), request["mode"], request["specs"])
+            if not memo.warm():  # else when a reference is computed, if one is (user_code.jax_ready)
+                cache.enable(os.environ.get(cache.VARIABLE))  # gradcheck's choice: its folder, or none
             functions, told = mode.reference_roles(request["specs"])
         else:
             functions, told = mode.candidate_roles(request["specs"]), {}

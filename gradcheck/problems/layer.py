@@ -20,9 +20,9 @@ from ..errors import SetupError
 from ..isolation.process import what
 from .sampled import SampledProblem, kind, receive
 from .shapes import Shapes
-from .user_code import (Compiled, UserSide, argument_names, as_float64, required, check_floats, floats, input_name, jax_value,
-                        not_traceable, numpy_first, reference_config, resolve, traced, under_jax_numpy,
-                        untraceable_errors)
+from .user_code import (Compiled, UserSide, argument_names, as_float64, required, check_floats, floats, input_name,
+                        jax_ready, jax_value, not_traceable, numpy_first, reference_config, resolve, traced,
+                        under_jax_numpy, untraceable_errors)
 
 
 def output(result):
@@ -114,6 +114,7 @@ class LayerSide(UserSide):
         """{"dout": the case's cotangent, "grads": the reference, "eager": whether it ran eagerly}."""
         import jax
 
+        jax_ready()
         inputs = self.value
         out, pullback, differentiated, traced_, key = self._pullback(inputs)
         eager = self.eager

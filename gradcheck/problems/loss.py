@@ -12,8 +12,8 @@ import numpy as np
 from ..errors import SetupError
 from ..isolation.process import what
 from .sampled import SampledProblem, kind, receive
-from .user_code import (Compiled, UserSide, as_float64, cast, check_finite, check_floats, floats, jax_value,
-                        not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
+from .user_code import (Compiled, UserSide, as_float64, cast, check_finite, check_floats, floats, jax_ready,
+                        jax_value, not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
                         under_jax_numpy, untraceable_errors)
 
 ALTERNATIVE = "; or pass a loss written in JAX with --reference"
@@ -87,6 +87,7 @@ class LossSide(UserSide):
 
     def _autodiff(self):
         """{"grads": the reference, "eager": whether it ran eagerly}."""
+        jax_ready()
         params, data = self.value
         with reference_config():
             jax_params = {k: jax_value(v) for k, v in params.items()}

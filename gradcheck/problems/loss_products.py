@@ -21,7 +21,7 @@ from ..diagnose.products import DirectionModel
 from ..isolation.values import Tree
 from . import symmetry
 from .loss import LossProblem, LossSide, candidate_roles, reference_roles as loss_roles
-from .user_code import jax_value, reference_config, traced
+from .user_code import jax_ready, jax_value, reference_config, traced
 
 
 class LossProductSide(LossSide):
@@ -62,6 +62,7 @@ class LossProductSide(LossSide):
         """F(θ) = ⟨∇L(θ), v⟩, in float64."""
         import jax
 
+        jax_ready()
         data = self.rest
         with reference_config():
             point = {k: jax_value(v) for k, v in point.items()}

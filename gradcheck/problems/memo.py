@@ -17,6 +17,10 @@ run, kept or not, the user's own NumPy function is run at the case, and a kept r
 value is the one kept with it. An entry that cannot be read is a miss, computed again (and said once); a folder
 that cannot be written keeps nothing. Entries are plain arrays and JSON (numpy.load, no pickle).
 
+Where references of the same mode and functions are kept (`warm`), the reference's worker waits to rewrite the
+user's code for jax.numpy, and so to import JAX, until a reference is not kept (user_code.Later): a run whose
+every reference is kept is NumPy's alone.
+
 The seed mode keeps its references too, a chunk of cases (jax_reference.BATCH) an entry. Its reference is
 gradcheck's own code, so its key holds no user's file and there is no user's value to check; a run whose every
 chunk is kept imports no JAX at all.
@@ -61,6 +65,12 @@ def current():
     return _store
 
 
+def warm():
+    """Whether this worker's references were computed by a run before (an entry of the same mode and functions
+    is kept): JAX, and the user's code rewritten for it, then wait for a reference that is not (user_code.Later)."""
+    return _store is not None and _store.holds_any()
+
+
 @functools.lru_cache(maxsize=None)
 def _own():
     """gradcheck's files and the libraries' versions: what the user's files are computed with."""
@@ -87,10 +97,12 @@ class Store:
     def __init__(self, folder, context, user_files=True):
         self.folder, self.context, self.user_files = folder, context, user_files
         self.sources, self.size = {}, None
-        self.prefix = f"{context[0]}-"
+        # Entries are named by mode and functions first, for `holds_any`.
+        self.prefix = f"{context[0]}-{hashlib.sha256(json.dumps(context).encode()).hexdigest()[:12]}-"
+        self.deferred = []  # what waits for JAX until a reference is computed (user_code.Later)
 
     def holds_any(self):
-        """Whether any entry of this mode is kept: a guess at whether a run will need to compute at all."""
+        """Whether any entry of this mode and these functions is kept: a guess at whether a run computes at all."""
         return next(self.folder.glob(f"{self.prefix}*.npz"), None) is not None
 
     def _user_files(self):

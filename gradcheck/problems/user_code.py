@@ -207,16 +207,56 @@ def _module_file(module_name):
 
 def under_jax_numpy(spec, function, alternative):
     """(the function of the spec's file run under jax.numpy, the file's path); a LoadError that names the file
-    otherwise. spec may be None where `function` is given as a function."""
+    otherwise. spec may be None where `function` is given as a function. Where an earlier run's references are
+    kept (memo.warm), the file is rewritten, and JAX imported, only when a reference is computed (Later)."""
     import inspect
 
     name = function.__name__
     where = split(spec)[0] if spec else inspect.getsourcefile(function)
     path = where if where.endswith(".py") or "/" in where else _module_file(where)
-    try:
-        return jaxnumpy.load(path, [name])[name], path
-    except Exception as exc:
-        raise LoadError(jaxnumpy.advice(exc, path, alternative)) from None
+
+    def load():
+        try:
+            return jaxnumpy.load(path, [name])[name]
+        except Exception as exc:
+            raise LoadError(jaxnumpy.advice(exc, path, alternative)) from None
+
+    if memo.warm():
+        later = Later(load)
+        memo.current().deferred.append(later)
+        return later, path
+    return load(), path
+
+
+class Later:
+    """A function (or class) of the user's run under jax.numpy, rewritten when `jax_ready` asks: a run whose every
+    reference is kept imports no JAX."""
+
+    def __init__(self, load):
+        self.load, self.function = load, None
+
+    def realize(self):
+        if self.function is None:
+            self.function = self.load()
+
+    def __call__(self, *args, **kwargs):
+        self.realize()
+        return self.function(*args, **kwargs)
+
+
+def jax_ready():
+    """Before anything is computed with JAX: the user's code rewritten for it where that waited (NotTraceable,
+    which names the line, where it cannot be), and JAX's compilation cache on (gradcheck.cache), as the worker
+    would have at the start had nothing been kept."""
+    store = memo.current()
+    if store is not None:
+        while store.deferred:
+            try:
+                store.deferred[0].realize()
+            except LoadError as exc:
+                raise NotTraceable(str(exc)) from None
+            store.deferred.pop(0)
+        cache.enable(str(store.folder.parent))
 
 
 # ---- what a sample must be ----
