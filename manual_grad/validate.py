@@ -23,6 +23,9 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")  # the two-layer network's
 ACTIVATIONS = tuple(TABLE)
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _KEY = re.compile(r"([Wb])([1-9][0-9]*)")
+# Up to this many entries an array is checked by np.isfinite at once: its temporary is small, and the sum below,
+# with the np.errstate it needs, costs more than the check itself (6 µs against 1.4 µs for a (5, 6) array).
+SMALL = 1 << 14
 
 
 def param_names(L):
@@ -74,14 +77,18 @@ def _float_array(name, value):
 
 
 def _check_finite(name, array):
-    # One pass and no temporary of the array's size: a sum is finite only if every
-    # term is. A matrix is summed by BLAS (a product with ones), many times faster
-    # than np.sum. A huge but finite array can overflow the sum, so the exact
-    # search decides.
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = (array @ np.ones(array.shape[1], array.dtype)).sum() if array.ndim == 2 else array.sum()
-        if np.isfinite(total):
+    # Above SMALL, one pass and no temporary of the array's size: a sum is finite
+    # only if every term is. A matrix is summed by BLAS (a product with ones), many
+    # times faster than np.sum. A huge but finite array can overflow the sum, so
+    # the exact search decides.
+    if array.size <= SMALL:
+        if np.isfinite(array).all():
             return
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = (array @ np.ones(array.shape[1], array.dtype)).sum() if array.ndim == 2 else array.sum()
+            if np.isfinite(total):
+                return
     bad = np.argwhere(~np.isfinite(array))
     if len(bad):
         raise ValueError(

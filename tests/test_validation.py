@@ -6,6 +6,7 @@ import pytest
 import jax_reference as jr
 import manual_grad as mg
 from jax_reference.cases import make_case
+from manual_grad.validate import SMALL
 
 N, D, H, K = 5, 3, 4, 2
 LOSS_FUNCTIONS = [m.__name__ + "." + f for m in (mg, jr) for f in ("loss", "grad", "value_and_grad")]
@@ -156,11 +157,16 @@ def test_init_params_shapes_and_dtype():
     assert all(v.dtype == np.float32 for v in params.values())
 
 
-def test_huge_finite_inputs_are_accepted():
-    """The finiteness check sums the array; a sum that overflows must not be taken for an inf."""
-    args = good()
-    args["X"] = np.full((N, D), 1e308)
-    mg.forward(args["params"], args["X"], "relu")
+@pytest.mark.parametrize("rows", [N, SMALL // D + 1], ids=["small, checked entry by entry", "large, by its sum"])
+def test_huge_finite_inputs_are_accepted_and_a_nan_among_them_is_found(rows):
+    """Above SMALL entries the finiteness check sums the array: a sum that overflows must not be taken for an
+    inf, and the entry that is not finite is found all the same."""
+    params = good()["params"]
+    X = np.full((rows, D), 1e308)
+    mg.forward(params, X, "relu")
+    X[rows - 1, 1] = np.nan
+    with pytest.raises(ValueError, match=rf"X must be finite; got nan at index \({rows - 1}, 1\)"):
+        mg.forward(params, X, "relu")
 
 
 # Networks of any depth: what does not fit is named by its layer.
