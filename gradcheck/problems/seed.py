@@ -152,7 +152,7 @@ class SeedProblem:
         LoadError, or Misfit, where the candidate cannot be loaded."""
         if self.candidate is None:
             runner = _runner(self.function, self.stages, self.timeout, self.candidate_args)
-            if self.store is None or not self.store.holds_any():
+            if self.store is None or self.stages or not self.store.holds_any():  # the stages are computed anew
                 enable_cache(self.cache)
             self.candidate = _loaded(runner)
 

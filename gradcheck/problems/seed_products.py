@@ -36,6 +36,7 @@ class SeedProductProblem(SeedProblem):
         self.model = ProductModel(self.depth, product)
 
     candidate_args = PRODUCT_ARGS
+    keeps_references = False  # each case's product computed in `start`, with JAX imported as the worker starts
 
     def cases(self, n, seed):
         drawn = draw_cases(n, seed, self.activations, self.lams, self.depth)
