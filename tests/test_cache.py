@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gradcheck.problems import memo
+
 from .paths import MODELS, ROOT
 
 GRADCHECK = str(Path(sysconfig.get_path("scripts")) / "gradcheck")
@@ -38,7 +40,7 @@ def entries(cache_home):
 
 def kept(cache_home):
     """gradcheck's references (problems.memo)."""
-    return sorted((cache_home / "gradcheck" / "references").glob("*.npz"))
+    return sorted((cache_home / "gradcheck" / memo.FOLDER).glob(f"*{memo.SUFFIX}"))
 
 
 @pytest.mark.parametrize("argv", [LOSS, SEED], ids=["loss mode", "seed mode"])

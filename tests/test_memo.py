@@ -20,7 +20,7 @@ LAYER = {"forward": f"{LAYERS}/layers.py:batchnorm_forward", "sample": f"{LAYERS
 
 
 def kept(home):
-    return sorted((home / "gradcheck" / memo.FOLDER).glob("*.npz"))
+    return sorted((home / "gradcheck" / memo.FOLDER).glob(f"*{memo.SUFFIX}"))
 
 
 def without_timing(report):
@@ -115,11 +115,11 @@ def test_entries_are_kept_whole_and_bounded_the_least_recently_used_going_first(
     s.put("a", check, {"grads": grads, "eager": False})
     got = s.get("a")
     assert got[0] == check and got[1]["eager"] is False and np.array_equal(got[1]["grads"]["W"], grads["W"])
-    size = (s.folder / "a.npz").stat().st_size
+    size = (s.folder / f"a{memo.SUFFIX}").stat().st_size
     monkeypatch.setattr(memo, "MAX_BYTES", int(3.5 * size))
     for key in "bcd":
         s.put(key, check, {"grads": grads})
-    assert sorted(p.stem for p in s.folder.glob("*.npz")) == ["c", "d"]  # past the bound, down to 3/4 of it
+    assert sorted(p.stem for p in s.folder.glob(f"*{memo.SUFFIX}")) == ["c", "d"]  # past the bound, down to 3/4 of it
     assert s.get("a") is None and not list(s.folder.glob("*.tmp"))
 
 

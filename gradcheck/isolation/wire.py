@@ -76,15 +76,30 @@ def receive_request(fd):
 
 def send_reply(fd, header, arrays=()):
     """header: JSON-ready; arrays: numeric ndarrays, referred to in the header by position."""
-    arrays = [np.asarray(a, order="C") for a in arrays]  # not ascontiguousarray: it makes a 0-d array 1-d
-    meta = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
-    head = json.dumps({"header": header, "arrays": meta}).encode()
-    _write_frame(fd, struct.pack(">I", len(head)) + head + b"".join(a.tobytes() for a in arrays))
+    _write_frame(fd, pack(header, arrays))
 
 
 def receive_reply(fd, deadline):
     """(header, arrays); raises ChannelError for anything that is not a well-formed reply."""
-    frame = _read_frame(fd, deadline, MAX_REPLY)
+    try:
+        return unpack(_read_frame(fd, deadline, MAX_REPLY))
+    except ValueError as exc:
+        raise ChannelError(f"a malformed reply ({exc})") from None
+
+
+# A JSON header and numeric arrays, as bytes: a reply's, and an entry's of gradcheck's cache (problems.memo).
+
+
+def pack(header, arrays=()):
+    """The header's length, the header (with each array's dtype and shape), then the arrays' bytes."""
+    arrays = [np.asarray(a, order="C") for a in arrays]  # not ascontiguousarray: it makes a 0-d array 1-d
+    meta = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+    head = json.dumps({"header": header, "arrays": meta}).encode()
+    return struct.pack(">I", len(head)) + head + b"".join(a.tobytes() for a in arrays)
+
+
+def unpack(frame):
+    """(header, arrays) of what `pack` made; ValueError for anything else."""
     try:
         (size,) = struct.unpack(">I", frame[:4])
         if size > MAX_HEADER:
@@ -103,6 +118,6 @@ def receive_reply(fd, deadline):
             offset += nbytes
         if offset != len(frame):
             raise ValueError("bytes left over")
-    except (ValueError, TypeError, KeyError, json.JSONDecodeError, struct.error) as exc:
-        raise ChannelError(f"a malformed reply ({exc})") from None
+    except (ValueError, TypeError, KeyError, struct.error) as exc:
+        raise ValueError(str(exc)) from None
     return header, arrays

@@ -15,7 +15,7 @@ A reference is kept under a key of everything that determines it:
 What the key cannot see (a data file the loss reads at import, a library it calls) is checked instead: in every
 run, kept or not, the user's own NumPy function is run at the case, and a kept reference is used only where that
 value is the one kept with it. An entry that cannot be read is a miss, computed again (and said once); a folder
-that cannot be written keeps nothing. Entries are plain arrays and JSON (numpy.load, no pickle).
+that cannot be written keeps nothing. Entries are JSON and raw numeric arrays (isolation.wire's, no pickle).
 
 Where references of the same mode and functions are kept (`warm`), the reference's worker waits to rewrite the
 user's code for jax.numpy, and so to import JAX, until a reference is not kept (user_code.Later): a run whose
@@ -40,10 +40,13 @@ import numpy as np
 
 from .. import cache
 from ..errors import Unportable
+from ..isolation import wire
 from ..isolation.process import is_library
 from ..isolation.values import decode, encode
 
-FORMAT = 1  # a new layout of the entries: a new key, no old entry read
+FORMAT = 2  # a new layout of the entries: a new key, no old entry read
+SUFFIX = ".entry"  # isolation.wire's bytes: a JSON header, then the arrays' raw bytes (np.load's .npz parsed each
+# array's header with ast.literal_eval: 0.64 s of a warm 2000-case run, against 0.03 s)
 # A small model's reference takes a few kB a case (its gradient, and the NumPy value that checks it): 64 MiB keeps
 # tens of thousands of cases; past it, the entries used least recently go.
 MAX_BYTES = 64 * 2**20
@@ -103,7 +106,7 @@ class Store:
 
     def holds_any(self):
         """Whether any entry of this mode and these functions is kept: a guess at whether a run computes at all."""
-        return next(self.folder.glob(f"{self.prefix}*.npz"), None) is not None
+        return next(self.folder.glob(f"{self.prefix}*{SUFFIX}"), None) is not None
 
     def _user_files(self):
         """(file, digest) of every user module imported so far, each read once, as it was first seen."""
@@ -132,11 +135,9 @@ class Store:
 
     def get(self, key):
         """(the NumPy value kept, the reference kept) under `key`, or None."""
-        path = self.folder / f"{key}.npz"
+        path = self.folder / f"{key}{SUFFIX}"
         try:
-            with np.load(path, allow_pickle=False) as entry:
-                header = json.loads(str(entry["header"]))
-                arrays = [entry[f"a{i}"] for i in range(header["arrays"])]
+            header, arrays = wire.unpack(path.read_bytes())
             os.utime(path)  # used: the last to go
             return decode(header["check"], arrays), decode(header["value"], arrays)
         except FileNotFoundError:
@@ -153,22 +154,21 @@ class Store:
             header = {"check": encode(check, arrays), "value": encode(value, arrays)}
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".tmp", delete=False) as file:
-                np.savez(file, header=json.dumps({**header, "arrays": len(arrays)}),
-                         **{f"a{i}": a for i, a in enumerate(arrays)})
-            os.replace(file.name, self.folder / f"{key}.npz")  # whole or not at all, for a check running beside
+                file.write(wire.pack(header, arrays))
+            os.replace(file.name, self.folder / f"{key}{SUFFIX}")  # whole or not at all, for a check beside
         except (OSError, Unportable):
             return
-        self._bound(os.path.getsize(self.folder / f"{key}.npz"))
+        self._bound(os.path.getsize(self.folder / f"{key}{SUFFIX}"))
 
     def _bound(self, added):
         if self.size is None:
-            self.size = sum(p.stat().st_size for p in self.folder.glob("*.npz"))
+            self.size = sum(p.stat().st_size for p in self.folder.glob(f"*{SUFFIX}"))
         else:
             self.size += added
         if self.size <= MAX_BYTES:
             return
         try:  # another check may be removing the same entries
-            entries = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob("*.npz"))
+            entries = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob(f"*{SUFFIX}"))
             self.size = sum(size for _, size, _ in entries)
             while entries and self.size > MAX_BYTES * 3 // 4:
                 _, size, path = entries.pop(0)
