@@ -10,6 +10,7 @@ Each message is framed by its length, 4 bytes big-endian.
 """
 
 import json
+import math
 import os
 import pickle
 import select
@@ -111,10 +112,11 @@ def unpack(frame):
             shape = tuple(int(s) for s in meta["shape"])
             if dtype.kind not in NUMERIC_KINDS or any(s < 0 for s in shape):
                 raise ValueError(f"array of dtype {dtype} and shape {shape}")
-            nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+            count = math.prod(shape)  # exact: Python's ints do not overflow
+            nbytes = dtype.itemsize * count
             if offset + nbytes > len(frame):
                 raise ValueError("arrays shorter than declared")
-            arrays.append(np.frombuffer(frame, dtype, int(np.prod(shape, dtype=np.int64)), offset).reshape(shape).copy())
+            arrays.append(np.frombuffer(frame, dtype, count, offset).reshape(shape).copy())
             offset += nbytes
         if offset != len(frame):
             raise ValueError("bytes left over")
