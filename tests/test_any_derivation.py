@@ -14,6 +14,7 @@ from gradcheck import UsageError, assert_vjp_agree, check_gradients, check_vjp, 
 from gradcheck.cli import main
 from gradcheck.isolation.loader import load
 from gradcheck.problems import sampled
+from gradcheck.problems.loss import LossProblem
 
 from .paths import LAYERS, MODELS
 
@@ -439,6 +440,35 @@ def test_a_candidate_that_crashes_in_loss_mode_is_wrong(user_module):
             os._exit(0)
         ''')
     assert status == 1 and report["failures"][0]["kind"] == "crashed"
+
+
+@pytest.mark.slow
+def test_the_sweeps_references_by_one_program_are_each_cases_own_and_the_sampler_runs_once_a_case(
+        user_module, monkeypatch):
+    """The loss mode's plan: the cases drawn first, and their references computed by one program of all their
+    shapes (problems.loss.LossSide.plan). They are what each case's own program computes, and each case's
+    sample is drawn once: the plan's draw is the case's."""
+    f = user_module(textwrap.dedent('''
+        import pathlib
+        import numpy as np
+
+        def loss(params, X, y):
+            return np.mean(np.log1p(np.exp(-(2 * y - 1) * (X @ params["w"])))) + 0.1 * np.sum(params["w"] ** 2)
+
+        def grad(params, X, y):
+            s = -(2 * y - 1) / (1 + np.exp((2 * y - 1) * (X @ params["w"])))
+            return {"w": X.T @ s / len(y) + 0.2 * params["w"]}
+        ''') + SAMPLE.replace("def sample(rng):\n", "def sample(rng):\n"
+                                 "    with open(pathlib.Path(__file__).with_name('draws'), 'a') as log:\n"
+                                 "        log.write('a draw\\n')\n"))
+    specs = {"loss": f"{f.path}:loss", "sample": f"{f.path}:sample", "cases": 6}
+    planned = check_gradients(f"{f.path}:grad", **specs)
+    assert planned["ok"] and f.path.with_name("draws").read_text().count("a draw") == 6
+    monkeypatch.setattr(LossProblem, "plans", False)
+    alone = check_gradients(f"{f.path}:grad", **specs)
+    for a, b in zip(planned.results, alone.results):
+        for name, reference in a.arrays["reference"].items():
+            np.testing.assert_allclose(reference, b.arrays["reference"][name], rtol=1e-13, atol=1e-300)
 
 
 @pytest.mark.slow

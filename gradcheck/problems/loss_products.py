@@ -82,6 +82,7 @@ def reference_roles(specs):
 
 class LossProductProblem(LossProblem):
     mode, function = "loss_hvp", "loss"
+    plans = False  # each case's product computed in its turn
     reference_roles, candidate_roles = staticmethod(reference_roles), staticmethod(candidate_roles)
     model = DirectionModel()
     # Where the loss has a kink, F = ⟨∇L, v⟩ jumps: its one-sided slopes bound nothing, and no entry is excused.

@@ -224,8 +224,14 @@ class SampledProblem:
 
     # The cases
 
+    plans = False  # problems.loss: its reference's worker computes the sweep's references by one program
+
     def cases(self, n, seed):
-        return [(i, (seed, i)) for i in range(n)]
+        cases = [(i, (seed, i)) for i in range(n)]
+        if self.plans:
+            self.reference.submit("plan", ([s for _, s in cases], self.dtype), ("seeds", "dtype"))
+            receive(self.reference, "the plan of the cases", "the sweep")
+        return cases
 
     def start(self, case):
         index, seed = case

@@ -67,11 +67,11 @@ def _run_numpy(function, args):
                             "run with NumPy before any autodiff") from None
 
 
-def _same(a, b):
+def same(a, b):
     """Whether two results of one function on one input are the same values (to rounding, in case a threaded
     library sums in another order)."""
     if isinstance(a, tuple) or isinstance(b, tuple):
-        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(map(same, a, b))
     try:
         a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     except (TypeError, ValueError):  # not numbers (None, a string): what checks them later says so
@@ -92,7 +92,7 @@ def numpy_first(function, args, returns_scalar, value=lambda result: result):
     if returns_scalar and np.ndim(result) != 0:
         raise UserCodeError(f"must return a scalar: it returned {np.ndim(result)}-d values of shape "
                             f"{np.shape(result)}, run with NumPy")
-    if not _same(value(result), value(_run_numpy(function, args))):
+    if not same(value(result), value(_run_numpy(function, args))):
         raise UserCodeError("returns other values each time it is called with the same inputs, run with NumPy "
                             "(np.random with no seed?): there is no one function to differentiate; seed it from "
                             "its inputs, as a dropout layer does with dropout_param['seed']")
@@ -299,14 +299,17 @@ class UserSide:
 
     def __init__(self, sampler, numpy_fn):
         self.sampler, self.numpy_fn = sampler, numpy_fn
-        self.value = self.point = self.rest = self.grads = self.witness_ = None
+        self.value = self.point = self.rest = self.grads = self.witness_ = self.seed = None
+        self.drawn = {}  # seed -> the sampler's value, drawn ahead by a plan (problems.loss)
 
     def roles(self):
         return {"sample": self.sample, "reference": self.reference, "witness": self.witness, "kinks": self.kinks}
 
     def sample(self, seed, dtype):
         """The case's sample, checked (and cast to `dtype` where it is not None), kept for the calls after."""
-        value = self.sampler(np.random.default_rng(list(seed)))
+        self.seed = tuple(seed)
+        value = self.drawn.pop(self.seed) if self.seed in self.drawn else \
+            self.sampler(np.random.default_rng(list(seed)))
         self.value, self.point = self.checked(value, dtype)
         return Tree(self.value, self.labels)
 
@@ -323,7 +326,7 @@ class UserSide:
         store = memo.current()
         key = store.key(case) if store else None
         kept = store.get(key) if key else None
-        if kept is not None and _same(kept[0], check):
+        if kept is not None and same(kept[0], check):
             return kept[1]
         value = compute()
         if key:
