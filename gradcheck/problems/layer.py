@@ -38,6 +38,11 @@ def _settings_copied(inputs):
     return [copy.deepcopy(x) if isinstance(x, (dict, list)) else x for x in inputs]
 
 
+def dout_seed(seed):
+    """The seed of a case's random dout, from the case's."""
+    return (*seed, 1)
+
+
 def _cotangent(seed, out):
     """The random dout of a case, from its own seed, of the shape and dtype of `out` (a tuple of them for a
     tuple of outputs, each drawn in turn)."""
@@ -100,9 +105,27 @@ class LayerSide(UserSide):
         key = tuple((i, repr(x)) for i, x in enumerate(inputs) if i not in differentiated and i not in traced_)
         return out, pullback, differentiated, traced_, key
 
+    def case_of(self, value, seed):
+        return value, dout_seed(seed)
+
+    def numpy_value(self, value):
+        return output(numpy_first(self.numpy_fn, value, returns_scalar=False, value=output))
+
+    def program(self, value, seed):
+        out, pullback, differentiated, traced_, key = self._pullback(value)
+        float_values = [jax_value(value[i]) for i in differentiated]
+        traced_values = [jax_value(value[i]) for i in traced_]
+        dout = _cotangent(dout_seed(seed), self.compiled.shape(key, out, float_values, traced_values))
+
+        def finish(result):
+            grads = {input_name(self.names, i): np.asarray(g) for i, g in zip(differentiated, result[1])}
+            return {"dout": dout, "grads": grads, "eager": False}
+
+        return key, pullback, (float_values, traced_values, dout), finish
+
     def reference(self, dout_seed):
         inputs = self.value
-        check = output(numpy_first(self.numpy_fn, inputs, returns_scalar=False, value=output))
+        check = self.checks.pop(self.seed) if self.seed in self.checks else self.numpy_value(inputs)
         result = self.remembered((inputs, dout_seed), check, lambda: self._autodiff(dout_seed))
         self.eager = self.eager or result["eager"]  # as a run that computed every case would say
         self.grads, dout = result["grads"], result["dout"]
@@ -114,6 +137,8 @@ class LayerSide(UserSide):
         """{"dout": the case's cotangent, "grads": the reference, "eager": whether it ran eagerly}."""
         import jax
 
+        if self.seed in self.planned:
+            return self.planned.pop(self.seed)
         jax_ready()
         inputs = self.value
         out, pullback, differentiated, traced_, key = self._pullback(inputs)
@@ -195,6 +220,7 @@ def candidate_roles(specs):
 
 class LayerProblem(SampledProblem):
     mode, function = "layer", "forward"
+    plans = True
     own_inputs = ("dout",)  # the backward's to use up: a chain of layers hands each its own
     reference_roles, candidate_roles = staticmethod(reference_roles), staticmethod(candidate_roles)
 
@@ -214,7 +240,7 @@ class LayerProblem(SampledProblem):
 
     def run(self, value, case, seed):
         """The reference first, for the shape of dout; then the candidate, given that dout."""
-        self.reference.submit("reference", ((*seed, 1),), ("seed",))
+        self.reference.submit("reference", (dout_seed(seed),), ("seed",))
         result = receive(self.reference, "the forward", case.describe())
         self.candidate.submit("candidate", (result["dout"], *value),
                               ("dout", *(input_name(self.names, i) for i in range(len(value)))))

@@ -5,24 +5,18 @@ run with jax.numpy (or of a loss written in JAX, --reference), over the cases sa
     LossProblem                        gradcheck's process: how a case reaches the candidate, and the words
 """
 
-import contextlib
 import time
 
 import numpy as np
 
 from ..errors import SetupError
 from ..isolation.process import what
-from ..isolation.values import Tree
-from . import memo
 from .sampled import SampledProblem, kind, receive
 from .user_code import (Compiled, UserSide, as_float64, cast, check_finite, check_floats, floats, jax_ready,
-                        jax_value, not_traceable, numpy_first, reference_config, resolve, same, to_numpy,
-                        traced, under_jax_numpy, untraceable_errors)
+                        jax_value, not_traceable, numpy_first, reference_config, resolve, to_numpy, traced,
+                        under_jax_numpy, untraceable_errors)
 
 ALTERNATIVE = "; or pass a loss written in JAX with --reference"
-# Cases per program of a plan: its compile time grows with its cases (80 cases of softmax regression in programs
-# of 10, 20, 40 or 80: 4.5 s, 5.1 s, 5.3 s, 5.0 s), each saving XLA's fixed cost per program.
-PLANNED = 20
 
 
 class LossSide(UserSide):
@@ -39,60 +33,20 @@ class LossSide(UserSide):
         super().__init__(sampler, numpy_loss)
         self.jax_loss, self.path = jax_loss, path
         self.eager, self.compiled = False, Compiled()
-        self.checks, self.planned = {}, {}  # seed -> the NumPy loss's value, the reference: a plan's
 
-    def roles(self):
-        return {**super().roles(), "plan": self.plan}
-
-    def plan(self, seeds, dtype):
-        """The sweep's cases drawn and run with NumPy in order, and every reference not kept computed by programs
-        of PLANNED cases' shapes each: XLA compiles one program of twenty small shapes in about half the time it
-        takes for twenty programs of one (measured, softmax regression: 2.1–2.5 s to 1.0–1.4 s). Stops at the
-        first case that fails, and leaves whatever fails to the case's own calls, in its turn; a program that
-        cannot be traced leaves every case from it on to its own (eager, where it must be)."""
-        store, batch = memo.current(), []
-        for seed in map(tuple, seeds):
-            try:
-                self.drawn[seed] = self.sampler(np.random.default_rng(list(seed)))
-                value, _ = self.checked(self.drawn[seed], dtype)
-                self.checks[seed] = numpy_first(self.numpy_fn, (value[0], *value[1]), returns_scalar=True)
-            except (Exception, SystemExit):  # noqa: BLE001 — said by `sample` or `reference`, in its turn
-                break
-            key = store.key(self._case(value, seed)) if store else None
-            kept = store.get(key) if key else None
-            if kept is None or not same(kept[0], self.checks[seed]):
-                batch.append((seed, value))
-        with contextlib.suppress(Exception, SystemExit):  # the cases compute their own, and say what fails
-            for start in range(0, len(batch), PLANNED):
-                self.planned.update(self._all_at_once(batch[start:start + PLANNED]))
-        return Tree(None)
-
-    def _case(self, value, seed):
-        """What a case's reference is computed from (loss_products: and the direction its seed draws)."""
+    def case_of(self, value, seed):
         return value
 
-    def _all_at_once(self, batch):
-        """{seed: the reference} of every (seed, sample) in `batch`, by one program."""
-        import jax
+    def numpy_value(self, value):
+        params, data = value
+        return numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
 
-        from jax_reference import fast_compile
-
-        jax_ready()
-        with reference_config():
-            functions, arguments = [], []
-            for seed, (params, data) in batch:
-                _, function = self._compiled(data)
-                functions.append(function)
-                arguments.append((*self._arguments({k: jax_value(v) for k, v in params.items()}),
-                                  *(jax_value(d) for d in data if traced(d))))
-            start = time.perf_counter()
-            executable = fast_compile.compile(jax.jit(
-                lambda *cases: [f(*a) for f, a in zip(functions, cases)]).lower(*arguments))
-            self.compiled.compile_s += time.perf_counter() - start
-            start = time.perf_counter()
-            results = jax.block_until_ready(executable(*arguments))
-            self.compiled.run_s += time.perf_counter() - start
-        return {seed: to_numpy(result) for (seed, _), result in zip(batch, results)}
+    def program(self, value, seed):
+        params, data = value
+        key, function = self._compiled(data)
+        arguments = (*self._arguments({k: jax_value(v) for k, v in params.items()}),
+                     *(jax_value(d) for d in data if traced(d)))
+        return key, function, arguments, lambda grads: {"grads": to_numpy(grads), "eager": False}
 
     @staticmethod
     def checked(value, dtype):
@@ -134,8 +88,7 @@ class LossSide(UserSide):
 
     def reference(self):
         params, data = self.value
-        check = self.checks.pop(self.seed) if self.seed in self.checks else \
-            numpy_first(self.numpy_fn, (params, *data), returns_scalar=True)
+        check = self.checks.pop(self.seed) if self.seed in self.checks else self.numpy_value(self.value)
         self.rest = tuple(as_float64(d) for d in data)
         result = self.remembered(self.case(), check, self._autodiff)
         self.eager = self.eager or result["eager"]  # as a run that computed every case would say
@@ -144,12 +97,12 @@ class LossSide(UserSide):
 
     def case(self):
         """What the reference is computed from: the sample (loss_products: and its direction)."""
-        return self._case(self.value, self.seed)
+        return self.value
 
     def _autodiff(self):
         """{"grads": the reference, "eager": whether it ran eagerly}."""
         if self.seed in self.planned:
-            return {"grads": self.planned.pop(self.seed), "eager": False}
+            return self.planned.pop(self.seed)
         jax_ready()
         params, data = self.value
         with reference_config():
