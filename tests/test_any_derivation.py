@@ -14,6 +14,7 @@ from gradcheck import UsageError, assert_vjp_agree, check_gradients, check_vjp, 
 from gradcheck.cli import main
 from gradcheck.isolation.loader import load
 from gradcheck.problems import sampled
+from gradcheck.problems.layer import LayerProblem
 from gradcheck.problems.loss import LossProblem
 
 from .paths import LAYERS, MODELS
@@ -467,6 +468,20 @@ def test_the_sweeps_references_by_one_program_are_each_cases_own_and_the_sampler
     monkeypatch.setattr(LossProblem, "plans", False)
     alone = check_gradients(f"{f.path}:grad", **specs)
     for a, b in zip(planned.results, alone.results):
+        for name, reference in a.arrays["reference"].items():
+            np.testing.assert_allclose(reference, b.arrays["reference"][name], rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.slow
+def test_a_layers_planned_references_and_cotangents_are_each_cases_own(monkeypatch):
+    """The layer mode's plan, in this process: each case's cotangent drawn as its own call would draw it."""
+    forward, sample = layer("layers", "batchnorm_forward"), layer("layers", "sample_batchnorm")
+    specs = {"forward": forward, "sample": sample, "cases": 5}
+    planned = check_vjp(layer("layers", "batchnorm_backward"), **specs)
+    monkeypatch.setattr(LayerProblem, "plans", False)
+    alone = check_vjp(layer("layers", "batchnorm_backward"), **specs)
+    assert planned["ok"] and alone["ok"]
+    for a, b in zip(planned.results, alone.results):  # the same references, so the same cotangents
         for name, reference in a.arrays["reference"].items():
             np.testing.assert_allclose(reference, b.arrays["reference"][name], rtol=1e-13, atol=1e-300)
 
