@@ -81,6 +81,17 @@ def is_library(filename):
     return resolved.startswith(_GRADCHECK) or any(resolved.startswith(p) for p in _LIBRARIES)
 
 
+# gradcheck's own packages: an editable install keeps jax_reference and manual_grad out of site-packages.
+OWN_PACKAGES = ("gradcheck", "jax_reference", "manual_grad")
+
+
+def user_file(name, module):
+    """The file of a module of the user's, or None for a module of the standard library, of site-packages or of
+    gradcheck's own packages, or one with no file."""
+    path = getattr(module, "__file__", None)
+    return path if path and name.partition(".")[0] not in OWN_PACKAGES and not is_library(path) else None
+
+
 def user_line(tb):
     """file:line of the innermost frame in the user's code (not the standard library,
     site-packages or gradcheck), or of the innermost frame where there is none."""

@@ -21,10 +21,8 @@ from ..errors import LoadError, Misfit
 from ..problems import integrable, layer, loss, loss_products, memo, value_grad
 from . import jaxnumpy, wire
 from .loader import load
-from .process import call, is_library, misfit, outcome_to_wire
+from .process import call, misfit, outcome_to_wire, user_file
 
-# Imported by gradcheck's own modules (an editable install keeps them out of site-packages): never forgotten.
-OWN_PACKAGES = ("jax_reference", "manual_grad")
 MODES = {"loss": loss, "loss_hvp": loss_products, "layer": layer, "value_and_grad": value_grad,
          "integrable": integrable}
 
@@ -56,8 +54,7 @@ def _forget_user_code():
     """The user's modules forgotten, and the rewritten ones: the next roles read every file as it is now (a
     helper edited since a check before included). JAX, NumPy, gradcheck and the seed model's packages stay."""
     for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if path and not is_library(path) and name.partition(".")[0] not in OWN_PACKAGES:
+        if user_file(name, module):
             del sys.modules[name]
     jaxnumpy.forget()
 

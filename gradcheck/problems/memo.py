@@ -41,7 +41,7 @@ import numpy as np
 from .. import cache
 from ..errors import Unportable
 from ..isolation import wire
-from ..isolation.process import is_library
+from ..isolation.process import OWN_PACKAGES, user_file
 from ..isolation.values import decode, encode
 
 FORMAT = 2  # a new layout of the entries: a new key, no old entry read
@@ -51,8 +51,6 @@ SUFFIX = ".entry"  # isolation.wire's bytes: a JSON header, then the arrays' raw
 # tens of thousands of cases; past it, the entries used least recently go.
 MAX_BYTES = 64 * 2**20
 FOLDER = "references"
-# gradcheck's own packages (manual_grad's input checks serve the seed model's reference): not the user's files.
-OWN_PACKAGES = ("gradcheck", "jax_reference", "manual_grad")
 
 _store = None
 
@@ -76,7 +74,8 @@ def warm():
 
 @functools.lru_cache(maxsize=None)
 def _own():
-    """gradcheck's files and the libraries' versions: what the user's files are computed with."""
+    """gradcheck's files (manual_grad's input checks serve the seed model's reference) and the libraries'
+    versions: what the user's files are computed with."""
     digest = hashlib.sha256()
     for package in OWN_PACKAGES:
         root = Path(importlib.util.find_spec(package).origin).parent
@@ -112,9 +111,8 @@ class Store:
         """(file, digest) of every user module imported so far, each read once, as it was first seen."""
         for name, module in list(sys.modules.items()):
             if name not in self.sources:
-                path = getattr(module, "__file__", None)
-                user = path and name.partition(".")[0] not in OWN_PACKAGES and not is_library(path)
-                self.sources[name] = (path, _digest(path)) if user else None
+                path = user_file(name, module)
+                self.sources[name] = (path, _digest(path)) if path else None
         return sorted(v for v in self.sources.values() if v)
 
     def key(self, case):
