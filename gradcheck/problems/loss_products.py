@@ -35,8 +35,8 @@ class LossProductSide(LossSide):
         self.direction = {k: rng.standard_normal(np.shape(p)).astype(p.dtype) for k, p in params.items()}
         return Tree((params, data, self.direction), self.labels)
 
-    def case(self):
-        return self.value, self.direction
+    def case_of(self, value, seed):
+        return value, self.direction  # the case drawn last's: products are not planned
 
     def _arguments(self, jax_params):
         return jax_params, {k: jax_value(d) for k, d in self.direction.items()}

@@ -314,7 +314,8 @@ class UserSide:
 
     # A mode's side says what a case is made of and computes (problems.loss, problems.layer):
     #   case_of(value, seed)   what its reference is computed from, for its key (memo)
-    #   numpy_value(value)     the user's NumPy function run at it (numpy_first), the check of a kept reference
+    #   numpy_value(value)     the user's NumPy function run at it (numpy_first), the check of a kept reference,
+    #                          in `checks` by seed until the case's reference is had
     #   program(value, seed)   (a key for its static values, a function for JAX, its arguments,
     #                          finish(result) -> the reference)
 
@@ -324,7 +325,7 @@ class UserSide:
         takes for twenty programs of one (measured, softmax regression: 2.1–2.5 s to 1.0–1.4 s). Stops at the
         first case that fails, and leaves whatever fails to the case's own calls, in its turn; a program that
         cannot be traced leaves every case from it on to its own (eager, where it must be)."""
-        store, batch = memo.current(), []
+        batch, keys = [], {}
         for seed in map(tuple, seeds):
             try:
                 self.drawn[seed] = self.sampler(np.random.default_rng(list(seed)))
@@ -332,13 +333,17 @@ class UserSide:
                 self.checks[seed] = self.numpy_value(value)
             except (Exception, SystemExit):  # noqa: BLE001 — said by `sample` or `reference`, in its turn
                 break
-            key = store.key(self.case_of(value, seed)) if store else None
-            kept = store.get(key) if key else None
-            if kept is None or not same(kept[0], self.checks[seed]):
+            keys[seed], kept = self._kept(value, seed)
+            if kept is not None:
+                self.planned[seed] = kept
+            else:
                 batch.append((seed, value))
         with contextlib.suppress(Exception, SystemExit):  # the cases compute their own, and say what fails
             for start in range(0, len(batch), PLANNED):
-                self.planned.update(self._all_at_once(batch[start:start + PLANNED]))
+                computed = self._all_at_once(batch[start:start + PLANNED])
+                for seed, reference in computed.items():
+                    self._keep(keys[seed], seed, reference)
+                self.planned.update(computed)
         return Tree(None)
 
     def _all_at_once(self, batch):
@@ -380,20 +385,29 @@ class UserSide:
         process to say: this worker's stderr is the user's code's)."""
         return Tree({**fields, "timing": self.compiled.timing(self.eager), "said": list(cache.SAID)})
 
-    @staticmethod
-    def remembered(case, check, compute):
-        """compute() -> the case's reference (dicts, tuples and arrays), or what an earlier run kept of it (memo):
-        `case` is what the reference is computed from, `check` the user's NumPy function's value there, which must
-        be the value kept with it."""
+    def remembered(self, compute):
+        """The case drawn last's reference (dicts, tuples and arrays): the plan's, or what an earlier run kept of
+        it (memo), or compute()'s, kept then."""
+        if self.seed in self.planned:
+            return self.planned.pop(self.seed)
+        key, kept = self._kept(self.value, self.seed)
+        if kept is not None:
+            return kept
+        reference = compute()
+        self._keep(key, self.seed, reference)
+        return reference
+
+    def _kept(self, value, seed):
+        """(the case's key, or None where nothing is kept; its reference where an earlier run kept it and the user's
+        NumPy function still has the value kept with it there, else None)."""
         store = memo.current()
-        key = store.key(case) if store else None
+        key = store.key(self.case_of(value, seed)) if store else None
         kept = store.get(key) if key else None
-        if kept is not None and same(kept[0], check):
-            return kept[1]
-        value = compute()
+        return key, kept[1] if kept is not None and same(kept[0], self.checks[seed]) else None
+
+    def _keep(self, key, seed, reference):
         if key:
-            store.put(key, check, value)
-        return value
+            memo.current().put(key, self.checks[seed], reference)
 
     def witness(self, candidate, seed):
         """Finite differences around the case's point (see pipeline.witness), in float64."""
