@@ -347,7 +347,7 @@ class Isolated:
         _LIVE.add(self._process)
         os.close(requests_r)
         os.close(replies_w)
-        self._requests, self._replies = requests_w, replies_r
+        self._outbox, self._replies = wire.Outbox(requests_w), replies_r
         self._readers = [threading.Thread(target=self._drain, args=(stream, self.output[name]), daemon=True)
                          for name, stream in (("stdout", self._process.stdout), ("stderr", self._process.stderr))]
         for reader in self._readers:
@@ -367,13 +367,13 @@ class Isolated:
         """Starts the worker and asks it to import the functions, without waiting: two workers start at once."""
         self._spawn()
         with contextlib.suppress(OSError):  # a worker dead already: `finish` reads why
-            wire.send_request(self._requests, self.request)  # it waits in the pipe while the worker starts
+            self._outbox.put(self.request)  # it waits in the pipe while the worker starts
 
     def finish(self):
         """Waits for the worker started by `start`: its own start (Python, NumPy), then the functions' import,
         within `timeout`; raises LoadError with the reason where they cannot be imported."""
         try:
-            wire.receive_reply(self._replies, time.monotonic() + STARTUP_SECONDS)  # ready
+            wire.receive_reply(self._replies, time.monotonic() + STARTUP_SECONDS, self._outbox)  # ready
         except ChannelError as exc:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
         self._loaded()
@@ -395,7 +395,7 @@ class Isolated:
             self.load()
             return
         try:
-            wire.send_request(self._requests, self.request)
+            self._outbox.put(self.request)
         except OSError:
             self._kill()
             self.load()
@@ -406,7 +406,7 @@ class Isolated:
         """The reply to a request for functions: what the worker was told to import, and what it says. keep:
         a worker that could not import them is kept for other roles (it said so; its channel is in step)."""
         try:
-            header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout)
+            header, _ = wire.receive_reply(self._replies, time.monotonic() + self.timeout, self._outbox)
         except ChannelError as exc:
             raise LoadError(f"while it was being imported, its process {self._death_words(exc)}") from None
         if header.get("error"):
@@ -424,7 +424,7 @@ class Isolated:
         _LIVE.discard(self._process)
         for reader in self._readers:
             reader.join(timeout=1)
-        for fd in (self._requests, self._replies):
+        for fd in (self._outbox.fd, self._replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._process = None
@@ -495,7 +495,7 @@ class Isolated:
                 self._busy_since = time.monotonic()
             # A worker that died since its last reply cannot read the call: `receive` finds out why.
             with contextlib.suppress(OSError):
-                wire.send_request(self._requests, request)
+                self._outbox.put(request)
             self._pending[i] = ("sent", request)
 
     def receive(self):
@@ -505,7 +505,7 @@ class Isolated:
         if state == "failed":
             return entry
         try:
-            header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout)
+            header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout, self._outbox)
             # A reply of the wrong form, even a well-framed one, leaves the channel out of step with the calls:
             # the process is ended as for a broken frame.
             outcome = outcome_from_wire(header, arrays)

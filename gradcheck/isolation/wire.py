@@ -6,9 +6,13 @@ the candidate. A reply is a JSON header followed by the raw bytes of its arrays,
 each declared in the header by a numeric dtype and a shape; anything else is
 refused as a broken channel.
 
-Each message is framed by its length, 4 bytes big-endian.
+Each message is framed by its length, 4 bytes big-endian. gradcheck's requests go
+through an `Outbox`, written as the pipe takes them, so that gradcheck never waits
+on a worker busy with an earlier call: that worker may be waiting, itself, for
+gradcheck to read its reply.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -25,16 +29,33 @@ MAX_HEADER = 1 << 20
 # A reply larger than this is not a gradient of the small cases gradcheck draws.
 MAX_REPLY = 1 << 28
 NUMERIC_KINDS = "biuf"
+# A signal caught by another thread (one of JAX's, or a reader of the worker's output) does not interrupt this
+# thread's select: waiting for a reply, gradcheck wakes at least this often, and Python runs the handler (Ctrl-C).
+WAKE_SECONDS = 0.25
 
 
-def _read_exact(fd, n, deadline):
+def _wait_readable(fd, deadline, outbox):
+    """Whether fd can be read before the deadline; the outbox's requests written meanwhile, as the pipe takes them.
+    Past the deadline, what has come is still read: gradcheck may come for a reply late, busy with the reference
+    meanwhile; the worker's own clock says how long the call took."""
+    while True:
+        left = max(deadline - time.monotonic(), 0.0)
+        writing = [outbox.fd] if outbox is not None and outbox.pending else []
+        readable, writable, _ = select.select([fd], writing, [], min(left, WAKE_SECONDS))
+        if writable:
+            with contextlib.suppress(OSError):  # a worker that died cannot read them: its reply's channel says why
+                outbox.flush()
+        if readable:
+            return True
+        if not left:
+            return False
+
+
+def _read_exact(fd, n, deadline, outbox=None):
     chunks, left = [], n
     while left:
-        if deadline is not None:
-            # Past the deadline, what has come is still read: gradcheck may come for a reply late, busy with the
-            # reference meanwhile; the worker's own clock says how long the call took.
-            if not select.select([fd], [], [], max(deadline - time.monotonic(), 0.0))[0]:
-                raise Timeout(f"no answer within the time allowed ({n - left} of {n} bytes came)")
+        if deadline is not None and not _wait_readable(fd, deadline, outbox):
+            raise Timeout(f"no answer within the time allowed ({n - left} of {n} bytes came)")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise Closed("the channel closed")
@@ -43,25 +64,47 @@ def _read_exact(fd, n, deadline):
     return b"".join(chunks)
 
 
-def _write_frame(fd, payload):
-    data = struct.pack(">I", len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _frame(payload):
+    return struct.pack(">I", len(payload)) + payload
 
 
-def _read_frame(fd, deadline, limit):
-    (size,) = struct.unpack(">I", _read_exact(fd, 4, deadline))
+def _read_frame(fd, deadline, limit, outbox=None):
+    (size,) = struct.unpack(">I", _read_exact(fd, 4, deadline, outbox))
     if size > limit:
         raise ChannelError(f"a message of {size} bytes, more than the {limit} allowed")
-    return _read_exact(fd, size, deadline)
+    return _read_exact(fd, size, deadline, outbox)
 
 
 # gradcheck → worker
 
 
-def send_request(fd, request):
-    _write_frame(fd, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+class Outbox:
+    """gradcheck's requests to a worker, on a pipe that never blocks: what the pipe does not take at once is
+    kept, and written while gradcheck waits for a reply (receive_reply). A request and a reply each larger than
+    a pipe holds (64 KiB on Linux: a deep network's parameters) would otherwise wait for each other for ever."""
+
+    def __init__(self, fd):
+        os.set_blocking(fd, False)
+        self.fd, self._unsent = fd, bytearray()
+
+    @property
+    def pending(self):
+        return bool(self._unsent)
+
+    def put(self, request):
+        """Queues the request and writes what the pipe takes; OSError where the worker has closed it (died)."""
+        self._unsent += _frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        self.flush()
+
+    def flush(self):
+        try:
+            while self._unsent:
+                del self._unsent[:os.write(self.fd, self._unsent)]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._unsent.clear()
+            raise
 
 
 def receive_request(fd):
@@ -77,13 +120,16 @@ def receive_request(fd):
 
 def send_reply(fd, header, arrays=()):
     """header: JSON-ready; arrays: numeric ndarrays, referred to in the header by position."""
-    _write_frame(fd, pack(header, arrays))
+    view = memoryview(_frame(pack(header, arrays)))
+    while view:
+        view = view[os.write(fd, view):]
 
 
-def receive_reply(fd, deadline):
-    """(header, arrays); raises ChannelError for anything that is not a well-formed reply."""
+def receive_reply(fd, deadline, outbox=None):
+    """(header, arrays); raises ChannelError for anything that is not a well-formed reply. outbox: the requests
+    to the same worker, written while its reply is waited for."""
     try:
-        return unpack(_read_frame(fd, deadline, MAX_REPLY))
+        return unpack(_read_frame(fd, deadline, MAX_REPLY, outbox))
     except ValueError as exc:
         raise ChannelError(f"a malformed reply ({exc})") from None
 

@@ -1,0 +1,80 @@
+"""gradcheck's channel to a worker (gradcheck.isolation.wire): it waits on nothing for ever, and a signal
+stops it wherever the signal is caught."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from gradcheck.errors import Timeout
+from gradcheck.isolation import wire
+from gradcheck.isolation.process import Isolated
+
+
+def test_requests_and_replies_larger_than_a_pipe_holds_do_not_wait_for_each_other(user_module):
+    """Calls are sent ahead of their replies. Were a request written blocking, a worker writing a large reply
+    and gradcheck writing the next large request would each wait for the other to read, for ever: a right
+    candidate at depth 31 hung so. Here each request and reply is 2 MiB, more than any pipe's buffer."""
+    echo = user_module("""
+        def echo(x):
+            return {"x": x}
+    """)
+    xs = [np.full(1 << 18, float(i)) for i in range(3)]
+    runner, replies = Isolated({"candidate": f"{echo.path}:echo"}, timeout=60), []
+
+    def exchange():
+        runner.load()
+        for x in xs:
+            runner.submit("candidate", (x,), ("x",))
+        replies.extend(runner.receive() for _ in xs)
+
+    thread = threading.Thread(target=exchange, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    runner.close()  # a worker stuck in the exchange is ended, and the thread with it
+    assert not thread.is_alive(), "gradcheck and its worker waited for each other"
+    assert [r.failure for r in replies] == [None] * len(xs)
+    assert all(np.array_equal(r.value["x"], x) for r, x in zip(replies, xs))
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt(signum, frame):
+    raise Interrupted
+
+
+def test_a_signal_caught_by_another_thread_stops_the_wait_for_a_reply():
+    """A signal the kernel hands to another thread (JAX's, or a reader of the worker's output) does not
+    interrupt the main thread's select, and Python runs its handler only when that thread runs again: Ctrl-C
+    once waited for the candidate's whole timeout. Here the wait would be 30 s; it ends within a second."""
+    previous = signal.signal(signal.SIGUSR1, _interrupt)
+    replies, unused = os.pipe()  # nothing ever comes on it
+    other = threading.Thread(target=lambda: (time.sleep(0.2), signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)))
+    try:
+        start = time.monotonic()
+        other.start()
+        with pytest.raises(Interrupted):
+            wire.receive_reply(replies, start + 30)
+        assert time.monotonic() - start < 5
+    finally:
+        other.join()
+        signal.signal(signal.SIGUSR1, previous)
+        os.close(replies)
+        os.close(unused)
+
+
+def test_a_reply_that_does_not_come_is_a_timeout_at_its_deadline():
+    replies, unused = os.pipe()
+    try:
+        start = time.monotonic()
+        with pytest.raises(Timeout, match="0 of 4 bytes came"):
+            wire.receive_reply(replies, start + 0.6)
+        assert 0.6 <= time.monotonic() - start < 5
+    finally:
+        os.close(replies)
+        os.close(unused)
