@@ -10,6 +10,7 @@ A network has L >= 2 weight layers, read from the keys of params: "W1", "b1",
 …, "WL", "bL", layer l taking a_l (a_1 = X) to z_{l+1} = a_l W_l + b_l.
 """
 
+import functools
 import math
 import numbers
 import re
@@ -28,11 +29,13 @@ _KEY = re.compile(r"([Wb])([1-9][0-9]*)")
 SMALL = 1 << 14
 
 
+@functools.cache
 def param_names(L):
     """("W1", "b1", …, "WL", "bL")."""
     return tuple(f"{kind}{l}" for l in range(1, L + 1) for kind in "Wb")
 
 
+@functools.cache
 def width_names(L):
     """The names of the widths a_1 … a_{L+1}: D, H, K for two layers; D, H2, …, HL, K deeper."""
     if L == 2:
@@ -97,18 +100,23 @@ def _check_finite(name, array):
 
 
 def _check_shape(name, array, expected, meaning):
-    """`expected` holds ints, or None where any size >= 1 is allowed."""
+    """`expected` holds ints, or None where any size >= 1 is allowed. meaning: a function that says the shape
+    expected in words, called for the message alone (formatted at every call, the words cost more than the
+    check: a quarter of the validation of a small network's inputs)."""
     fits = array.ndim == len(expected) and all(
         e is None or s == e for s, e in zip(array.shape, expected)
     )
     if not fits:
-        raise ValueError(f"{name} must have shape {meaning}; got shape {array.shape}")
+        raise ValueError(f"{name} must have shape {meaning()}; got shape {array.shape}")
     if 0 in array.shape:
-        raise ValueError(f"{name} must have no empty dimension, shape {meaning}; got shape {array.shape}")
+        raise ValueError(f"{name} must have no empty dimension, shape {meaning()}; got shape {array.shape}")
 
 
 def _depth(params):
     """L from the keys: W1, b1, …, WL, bL with no layer missing and nothing else."""
+    L = len(params) // 2
+    if L >= 2 and len(params) == 2 * L and all(key in params for key in param_names(L)):
+        return L  # the usual case, without a regular expression per key
     layers = {}
     extra = []
     for key in params:
@@ -136,16 +144,17 @@ def check_params(params):
     L = _depth(params)
     names = width_names(L)
     p = {name: _float_array(f"params[{name!r}]", params[name]) for name in param_names(L)}
-    _check_shape("params['W1']", p["W1"], (None, None), f"({names[0]}, {names[1]})")
+    _check_shape("params['W1']", p["W1"], (None, None), lambda: f"({names[0]}, {names[1]})")
     widths = list(p["W1"].shape)
     for l in range(1, L + 1):
-        W, b, before = f"W{l}", f"b{l}", f"params['W{l - 1}'] {p[f'W{l - 1}'].shape}" if l > 1 else ""
+        W, b = f"W{l}", f"b{l}"
         if l > 1:
             _check_shape(f"params[{W!r}]", p[W], (widths[l - 1], None),
-                         f"({names[l - 1]}, {names[l]}) = ({widths[l - 1]}, {names[l]}) to match {before}")
+                         lambda: f"({names[l - 1]}, {names[l]}) = ({widths[l - 1]}, {names[l]}) to match "
+                                 f"params['W{l - 1}'] {p[f'W{l - 1}'].shape}")
             widths.append(p[W].shape[1])
         _check_shape(f"params[{b!r}]", p[b], (widths[l],),
-                     f"({names[l]},) = ({widths[l]},) to match params[{W!r}] {p[W].shape}")
+                     lambda: f"({names[l]},) = ({widths[l]},) to match params[{W!r}] {p[W].shape}")
 
     dtype = p["W1"].dtype
     for name, array in p.items():
@@ -160,7 +169,7 @@ def check_params(params):
 
 def check_X(X, D, dtype):
     X = _float_array("X", X)
-    _check_shape("X", X, (None, D), f"(N, D) = (N, {D}) to match params['W1'] of D = {D}, N >= 1")
+    _check_shape("X", X, (None, D), lambda: f"(N, D) = (N, {D}) to match params['W1'] of D = {D}, N >= 1")
     if X.dtype != dtype:
         raise TypeError(f"X has dtype {X.dtype} but params have {dtype}; all arrays must share one dtype")
     _check_finite("X", X)
@@ -173,9 +182,8 @@ def check_y(y, N, K):
         raise TypeError(f"y must hold integer class labels; got dtype {y.dtype}")
     if y.shape != (N,):
         raise ValueError(f"y must have shape (N,) = ({N},) to match X; got shape {y.shape}")
-    outside = (y < 0) | (y >= K)
-    if np.any(outside):
-        i = int(np.argmax(outside))
+    if y.min() < 0 or y.max() >= K:
+        i = int(np.argmax((y < 0) | (y >= K)))
         raise ValueError(f"y must hold labels in [0, K) = [0, {K}); got y[{i}] = {int(y[i])}")
     return y
 
@@ -205,7 +213,7 @@ def check_direction(v, params):
     checked = {}
     for name, p in params.items():
         array = _float_array(f"v[{name!r}]", v[name])
-        _check_shape(f"v[{name!r}]", array, p.shape, f"{p.shape}, as params[{name!r}]")
+        _check_shape(f"v[{name!r}]", array, p.shape, lambda: f"{p.shape}, as params[{name!r}]")
         if array.dtype != p.dtype:
             raise TypeError(f"v[{name!r}] has dtype {array.dtype} but params have {p.dtype}; v must share it")
         _check_finite(f"v[{name!r}]", array)
