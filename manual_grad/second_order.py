@@ -66,8 +66,9 @@ def _products(params, v, X, y, lam, activations, exact):
             curvature = SECOND[activations[l - 2]](a[l], phi_prime[l])  # φ''(z_l)
             curvature *= back
             curvature *= Rz[l]  # (δ_{l+1} W_lᵀ) ⊙ φ''(z_l) ⊙ R{z_l}
-            back *= phi_prime[l]
-            delta[l] = back  # δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l), for the layer below
+            if l > 2:  # layer 1 has no R{a_1}ᵀ δ_2 term (R{a_1} = 0): δ_2 is never needed
+                back *= phi_prime[l]
+                delta[l] = back  # δ_l = (δ_{l+1} W_lᵀ) ⊙ φ'(z_l), for the layer below
         R_back *= phi_prime[l]
         if exact:
             R_back += curvature
