@@ -31,7 +31,6 @@ from .api import DEFAULT_CASES, DEFAULT_SAMPLED_CASES, DEFAULT_TIMEOUT
 from .errors import LoadError, SetupError, UsageError
 from .isolation.loader import check_form
 from .problems.seed_cases import DEFAULT_ACTIVATIONS, MAX_DEPTH
-from .problems.shapes import parse as parse_shapes, parse_init
 from .report.text import text
 
 EXIT_STATUS = {"pass": 0, "fail": 1, "no verdict": 3}
@@ -432,6 +431,8 @@ def _run(args):
     if mode == "file":
         return _run_file(args)
     if args.shapes:
+        from .problems.shapes import parse as parse_shapes, parse_init  # its mode's alone (see api's imports)
+
         try:
             parse_shapes(args.shapes)
             if args.init:
