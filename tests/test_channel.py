@@ -40,6 +40,41 @@ def test_requests_and_replies_larger_than_a_pipe_holds_do_not_wait_for_each_othe
     assert all(np.array_equal(r.value["x"], x) for r, x in zip(replies, xs))
 
 
+def test_a_request_larger_than_a_pipe_holds_is_timed_from_when_it_is_written_whole(user_module):
+    """gradcheck may come for a reply late, busy with the reference meanwhile: a request larger than the pipe
+    holds is written whole only then, and the call cannot start before (a right candidate timed out so)."""
+    echo = user_module("""
+        def echo(x):
+            return {"x": x}
+    """)
+    runner, x = Isolated({"candidate": f"{echo.path}:echo"}, timeout=1), np.full(1 << 18, 2.0)
+    runner.load()
+    try:
+        runner.submit("candidate", (x,), ("x",))
+        time.sleep(1.5)  # past the call's deadline
+        outcome = runner.receive()
+    finally:
+        runner.close()
+    assert outcome.failure is None and np.array_equal(outcome.value["x"], x)
+
+
+def test_a_reply_that_has_begun_is_read_whole_however_late_gradcheck_comes_for_it():
+    """Once a reply's length has come the call has returned: the rest, which a worker writes as gradcheck reads
+    it, is waited for past the call's deadline (here its second part comes 0.5 s after the first)."""
+    replies, worker_end = os.pipe()
+    frame = wire._frame(wire.pack({"value": "x"}, [np.arange(4.0)]))
+    os.write(worker_end, frame[:10])
+    rest = threading.Thread(target=lambda: (time.sleep(0.5), os.write(worker_end, frame[10:])))
+    rest.start()
+    try:
+        header, arrays = wire.receive_reply(replies, time.monotonic() - 1)  # its deadline passed already
+    finally:
+        rest.join()
+        os.close(replies)
+        os.close(worker_end)
+    assert header == {"value": "x"} and np.array_equal(arrays[0], np.arange(4.0))
+
+
 class Interrupted(Exception):
     pass
 

@@ -366,8 +366,8 @@ class Isolated:
     def start(self):
         """Starts the worker and asks it to import the functions, without waiting: two workers start at once."""
         self._spawn()
-        with contextlib.suppress(OSError):  # a worker dead already: `finish` reads why
-            self._outbox.put(self.request)  # it waits in the pipe while the worker starts
+        # It waits in the pipe while the worker starts; a worker dead already: `finish` reads why.
+        self._outbox.put(self.request)
 
     def finish(self):
         """Waits for the worker started by `start`: its own start (Python, NumPy), then the functions' import,
@@ -394,9 +394,8 @@ class Isolated:
         if self._process is None:
             self.load()
             return
-        try:
-            self._outbox.put(self.request)
-        except OSError:
+        self._outbox.put(self.request)
+        if self._outbox.broken:
             self._kill()
             self.load()
             return
@@ -476,34 +475,38 @@ class Isolated:
         return None
 
     def submit(self, role, args, names):
-        self._pending.append(("waiting", {"op": "call", "role": role, "args": args, "names": list(names)}))
+        self._pending.append(("waiting", {"op": "call", "role": role, "args": args, "names": list(names)}, None))
         self._send()
 
     def _send(self):
         """Sends the calls that wait, in order, a worker started where there is none; a call that cannot be
-        sent (the worker cannot be started again) has its failure in its place."""
+        sent (the worker cannot be started again) has its failure in its place. A sent call keeps where its
+        request ends in the stream to the worker: its time counts from when it is written whole."""
         for i in range(len(self._pending)):
-            state, request = self._pending[i]
+            state, request, _ = self._pending[i]
             if state != "waiting":
                 continue
             if self._process is None:
                 failure = self._restart()
                 if failure is not None:
-                    self._pending[i] = ("failed", failure)
+                    self._pending[i] = ("failed", failure, None)
                     continue
-            if not any(state == "sent" for state, _ in self._pending):
+            if not any(state == "sent" for state, _, _ in self._pending):
                 self._busy_since = time.monotonic()
             # A worker that died since its last reply cannot read the call: `receive` finds out why.
-            with contextlib.suppress(OSError):
-                self._outbox.put(request)
-            self._pending[i] = ("sent", request)
+            self._pending[i] = ("sent", request, self._outbox.put(request))
 
     def receive(self):
         if self._pending[0][0] == "waiting":
             self._send()
-        state, entry = self._pending.popleft()
+        state, entry, end = self._pending.popleft()
         if state == "failed":
             return entry
+        # A request larger than the pipe holds is written as the worker reads it, while gradcheck waits here:
+        # gradcheck may come late, busy with the reference meanwhile, and the call cannot start before that.
+        written = self._outbox.wait_written(end, time.monotonic() + self.timeout)
+        if written is not None:
+            self._busy_since = max(self._busy_since, written)
         try:
             header, arrays = wire.receive_reply(self._replies, self._busy_since + self.timeout, self._outbox)
             # A reply of the wrong form, even a well-framed one, leaves the channel out of step with the calls:
@@ -516,7 +519,8 @@ class Isolated:
                                       "broke the channel": "broke gradcheck's channel: its process "}[kind]
                                + self._death_words(exc))
             # Calls already sent went down with the process: each is sent again, to the next one.
-            self._pending = deque(("waiting", e) if state == "sent" else (state, e) for state, e in self._pending)
+            self._pending = deque(("waiting", e, None) if state == "sent" else (state, e, end)
+                                  for state, e, end in self._pending)
             return failure
         self._busy_since = time.monotonic()
         if isinstance(header.get("seconds"), (int, float)) and header["seconds"] > self.timeout:

@@ -12,7 +12,6 @@ on a worker busy with an earlier call: that worker may be waiting, itself, for
 gradcheck to read its reply.
 """
 
-import contextlib
 import json
 import math
 import os
@@ -32,6 +31,10 @@ NUMERIC_KINDS = "biuf"
 # A signal caught by another thread (one of JAX's, or a reader of the worker's output) does not interrupt this
 # thread's select: waiting for a reply, gradcheck wakes at least this often, and Python runs the handler (Ctrl-C).
 WAKE_SECONDS = 0.25
+# Once a reply's length has come, the call has returned: the rest is read within this long of then, however late
+# gradcheck came for it. A reply larger than a pipe holds comes as gradcheck reads it, and past the call's own
+# deadline a moment's wait for its next part is not the candidate's timeout (the worker's clock says that).
+REST_SECONDS = 60
 
 
 def _wait_readable(fd, deadline, outbox):
@@ -43,8 +46,7 @@ def _wait_readable(fd, deadline, outbox):
         writing = [outbox.fd] if outbox is not None and outbox.pending else []
         readable, writable, _ = select.select([fd], writing, [], min(left, WAKE_SECONDS))
         if writable:
-            with contextlib.suppress(OSError):  # a worker that died cannot read them: its reply's channel says why
-                outbox.flush()
+            outbox.flush()
         if readable:
             return True
         if not left:
@@ -72,7 +74,7 @@ def _read_frame(fd, deadline, limit, outbox=None):
     (size,) = struct.unpack(">I", _read_exact(fd, 4, deadline, outbox))
     if size > limit:
         raise ChannelError(f"a message of {size} bytes, more than the {limit} allowed")
-    return _read_exact(fd, size, deadline, outbox)
+    return _read_exact(fd, size, None if deadline is None else max(deadline, time.monotonic() + REST_SECONDS), outbox)
 
 
 # gradcheck → worker
@@ -80,31 +82,48 @@ def _read_frame(fd, deadline, limit, outbox=None):
 
 class Outbox:
     """gradcheck's requests to a worker, on a pipe that never blocks: what the pipe does not take at once is
-    kept, and written while gradcheck waits for a reply (receive_reply). A request and a reply each larger than
-    a pipe holds (64 KiB on Linux: a deep network's parameters) would otherwise wait for each other for ever."""
+    kept, and written while gradcheck waits for a reply (receive_reply, wait_written). A request and a reply
+    each larger than a pipe holds (64 KiB on Linux: a deep network's parameters) would otherwise wait for each
+    other for ever. A worker that has closed the pipe (died) takes nothing more: `broken`, and its reply's
+    channel says why."""
 
     def __init__(self, fd):
         os.set_blocking(fd, False)
-        self.fd, self._unsent = fd, bytearray()
+        self.fd, self._unsent, self._queued, self.written, self.broken = fd, bytearray(), 0, 0, False
 
     @property
     def pending(self):
         return bool(self._unsent)
 
     def put(self, request):
-        """Queues the request and writes what the pipe takes; OSError where the worker has closed it (died)."""
-        self._unsent += _frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        """Queues the request and writes what the pipe takes; returns where the request ends in the stream."""
+        frame = _frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        self._unsent += frame
+        self._queued += len(frame)
         self.flush()
+        return self._queued
 
     def flush(self):
         try:
             while self._unsent:
-                del self._unsent[:os.write(self.fd, self._unsent)]
+                n = os.write(self.fd, self._unsent)
+                del self._unsent[:n]
+                self.written += n
         except BlockingIOError:
             pass
         except OSError:
             self._unsent.clear()
-            raise
+            self.broken = True
+
+    def wait_written(self, end, deadline):
+        """Writes until the stream is written up to `end` (a request `put` returned), the worker has closed the
+        pipe, or the deadline has passed; returns when (time.monotonic), or None where it was written already."""
+        if self.written >= end:
+            return None
+        while self.written < end and not self.broken and time.monotonic() < deadline:
+            select.select([], [self.fd], [], min(max(deadline - time.monotonic(), 0.0), WAKE_SECONDS))
+            self.flush()
+        return time.monotonic()
 
 
 def receive_request(fd):
