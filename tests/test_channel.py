@@ -14,6 +14,7 @@ from gradcheck.isolation import wire
 from gradcheck.isolation.process import Isolated
 
 
+@pytest.mark.slow
 def test_requests_and_replies_larger_than_a_pipe_holds_do_not_wait_for_each_other(user_module):
     """Calls are sent ahead of their replies. Were a request written blocking, a worker writing a large reply
     and gradcheck writing the next large request would each wait for the other to read, for ever: a right
@@ -40,6 +41,7 @@ def test_requests_and_replies_larger_than_a_pipe_holds_do_not_wait_for_each_othe
     assert all(np.array_equal(r.value["x"], x) for r, x in zip(replies, xs))
 
 
+@pytest.mark.slow
 def test_a_request_larger_than_a_pipe_holds_is_timed_from_when_it_is_written_whole(user_module):
     """gradcheck may come for a reply late, busy with the reference meanwhile: a request larger than the pipe
     holds is written whole only then, and the call cannot start before (a right candidate timed out so)."""
