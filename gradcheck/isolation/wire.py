@@ -89,7 +89,7 @@ class Outbox:
 
     def __init__(self, fd):
         os.set_blocking(fd, False)
-        self.fd, self._unsent, self._queued, self.written, self.broken = fd, bytearray(), 0, 0, False
+        self.fd, self._unsent, self.written, self.broken = fd, bytearray(), 0, False
 
     @property
     def pending(self):
@@ -97,11 +97,10 @@ class Outbox:
 
     def put(self, request):
         """Queues the request and writes what the pipe takes; returns where the request ends in the stream."""
-        frame = _frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-        self._unsent += frame
-        self._queued += len(frame)
+        self._unsent += _frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        end = self.written + len(self._unsent)
         self.flush()
-        return self._queued
+        return end
 
     def flush(self):
         try:
