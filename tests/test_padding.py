@@ -1,14 +1,13 @@
 """The bucketed reference (zero padding + masks, one compilation per bucket and depth, activations chosen
 at run time) equals plain jax.grad of loss_fn, compiled for the exact shape and activations."""
 
-import functools
-
 import jax
 import numpy as np
 import pytest
 
 import jax_reference as jr
 from jax_reference.cases import make_case
+from jax_reference.fast_compile import Jitted
 from jax_reference.tolerances import agrees, rounding_scales
 
 # (N, D, H, K), H a width or hidden widths: ones, bucket edges (32 fits, 33 spills into 64), D ≠ H ≠ K, depth 3 and 5.
@@ -26,9 +25,14 @@ CASES = [(shape, activations_for(i, shape), [np.float64, np.float32][i % 2], [0.
          for i, shape in enumerate(SHAPES)]
 
 
-@functools.partial(jax.jit, static_argnames="activations")
+# The plain references, compiled with the fast-compile options as the bucketed ones are for small arrays (XLA's
+# optimisations change no result beyond rounding, and cost three times the compile time).
+_plain_value_and_grad = Jitted(jax.value_and_grad(jr.loss_fn), static_argnames="activations")
+_plain_forward = Jitted(jr.forward_fn, static_argnames="activations")
+
+
 def plain_value_and_grad(params, X, y, lam, activations):
-    return jax.value_and_grad(jr.loss_fn)(params, X, y, lam, activations)
+    return _plain_value_and_grad(True, params, X, y, lam, activations=activations)
 
 
 @pytest.mark.slow
@@ -45,7 +49,7 @@ def test_padded_equals_plain(shape, activations, dtype, lam):
         assert agrees(g[name], g_plain[name], dtype, scales[name]), name
     z = jr.forward(params, X, activations)
     with jax.enable_x64(True):
-        assert agrees(z, jax.jit(jr.forward_fn, static_argnames="activations")(params, X, activations), dtype)
+        assert agrees(z, _plain_forward(True, params, X, activations=activations), dtype)
 
 
 def test_buckets():
@@ -70,12 +74,12 @@ def test_blocks_of_rows_in_a_scan_equal_the_whole_batch():
     activations = ("tanh", "softplus")
     padded = api._padded_problem(params, X, y, activations)  # 45 rows padded to 64: eight blocks of 8
     codes = api._codes(activations)
-    # Compiled, as the API runs it (eagerly, the scan's and the switch's every operation is dispatched alone: 2.8 s
-    # against 1.2 s).
-    value_and_grad = jax.jit(jax.value_and_grad(model.masked_loss_fn), static_argnames="rows")
+    # Compiled, as the API runs it, fast for small arrays (eagerly, the scan's and the switch's every operation is
+    # dispatched alone: 2.8 s against 1.2 s).
+    value_and_grad = Jitted(jax.value_and_grad(model.masked_loss_fn), static_argnames="rows")
     with jax.enable_x64(True):
-        whole = value_and_grad(*padded, 0.3, codes)
-        blocks = value_and_grad(*padded, 0.3, codes, rows=8)
+        whole = value_and_grad(True, *padded, 0.3, codes)
+        blocks = value_and_grad(True, *padded, 0.3, codes, rows=8)
         plain = plain_value_and_grad(params, X, y, 0.3, activations)
     scales = rounding_scales(params, X, activations)
     assert agrees(blocks[0], whole[0], np.float64) and agrees(blocks[0], plain[0], np.float64)
