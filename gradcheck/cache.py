@@ -76,6 +76,10 @@ def enable(path):
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # a small program is worth keeping too
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)  # 0 would mean JAX's own minimum
     jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    # JAX's default puts a GPU autotuning folder inside the cache into every program's compile options, and so its
+    # path into every key: a cache restored at another path (a CI job's home) would be compiled again. gradcheck's
+    # small programs need no autotuning, and their keys then depend on the programs alone (tested).
+    jax.config.update("jax_persistent_cache_enable_xla_caches", "none")
     if not getattr(warnings.showwarning, "gradcheck_cache", False):
         warnings.showwarning = _once(warnings.showwarning, path)
 

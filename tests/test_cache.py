@@ -3,6 +3,7 @@ depends on that; a cache that cannot be used or read is said once, never a failu
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -43,12 +44,42 @@ def kept(cache_home):
     return sorted((cache_home / "gradcheck" / memo.FOLDER).glob(f"*{memo.SUFFIX}"))
 
 
+@pytest.fixture(scope="module")
+def seed_cold(tmp_path_factory):
+    """(the cache a cold seed-mode run leaves, its result): one run (JAX's start and a compilation) for the tests
+    that each take a copy of that cache on from there."""
+    folder = tmp_path_factory.mktemp("seed-cold")
+    return folder / "home", gradcheck(SEED, folder / "home", folder)
+
+
+def warmed(seed_cold, tmp_path):
+    """A copy of the cold seed-mode run's cache, for a test of its own."""
+    home = tmp_path / "home"
+    shutil.copytree(seed_cold[0], home)
+    return home
+
+
 @pytest.mark.parametrize("argv", [LOSS, SEED], ids=["loss mode", "seed mode"])
-def test_a_warm_cache_changes_nothing_reported(argv, tmp_path):
-    cold = gradcheck(argv, tmp_path / "home", tmp_path)
-    assert entries(tmp_path / "home")  # the first run kept what it compiled (and, for the loss mode, computed)
-    warm = gradcheck(argv, tmp_path / "home", tmp_path)
+def test_a_warm_cache_changes_nothing_reported(argv, request, tmp_path):
+    if argv is SEED:
+        seed_cold = request.getfixturevalue("seed_cold")
+        home, cold = warmed(seed_cold, tmp_path), seed_cold[1]
+    else:
+        home = tmp_path / "home"
+        cold = gradcheck(argv, home, tmp_path)
+    assert entries(home)  # the first run kept what it compiled (and, for the loss mode, computed)
+    warm = gradcheck(argv, home, tmp_path)
     assert cold == warm and cold[2] == ""
+
+
+def test_a_cache_restored_at_another_path_serves_as_well(seed_cold, tmp_path):
+    """As a CI job's cache step restores it: the compiled programs' keys do not hold the folder's path."""
+    home = warmed(seed_cold, tmp_path)  # another path
+    shutil.rmtree(home / "gradcheck" / memo.FOLDER)  # so that the references are computed, and JAX compiles
+    compiled = entries(home)
+    status, report, err = gradcheck(SEED, home, tmp_path)
+    assert status == 0 and report == seed_cold[1][1] and err == ""
+    assert [entry.name for entry in entries(home)] == [entry.name for entry in compiled]  # loaded, none added
 
 
 def test_no_cache_keeps_nothing(tmp_path):
@@ -65,9 +96,8 @@ def test_a_cache_that_cannot_be_used_is_said_once_and_changes_nothing(tmp_path):
                                 "Not a directory); compiling without it"]
 
 
-def test_a_corrupt_cache_is_computed_again_and_said_once_for_each_kind_of_entry(tmp_path):
-    home = tmp_path / "home"
-    _, cold, _ = gradcheck(SEED, home, tmp_path)
+def test_a_corrupt_cache_is_computed_again_and_said_once_for_each_kind_of_entry(seed_cold, tmp_path):
+    home, (_, cold, _) = warmed(seed_cold, tmp_path), seed_cold[1]
     assert kept(home)
     for entry in entries(home) + kept(home):
         entry.write_bytes(b"not a compiled program")
@@ -78,10 +108,9 @@ def test_a_corrupt_cache_is_computed_again_and_said_once_for_each_kind_of_entry(
     assert "has entries that cannot be read" in said[1] and "compiled again" in said[1]
 
 
-def test_a_warm_seed_run_computes_nothing_and_imports_no_jax(tmp_path):
+def test_a_warm_seed_run_computes_nothing_and_imports_no_jax(seed_cold, tmp_path):
     """Every chunk of references kept: the run is NumPy's alone, and its report the cold run's."""
-    home = tmp_path / "home"
-    _, cold, _ = gradcheck(SEED, home, tmp_path)
+    home, (_, cold, _) = warmed(seed_cold, tmp_path), seed_cold[1]
     report = tmp_path / "report.json"
     done = subprocess.run([sys.executable, "-c", "import sys; from gradcheck.cli import main; "
                            f"status = main({[*SEED, '--quiet', '--json', str(report)]!r}); "
