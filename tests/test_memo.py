@@ -1,6 +1,7 @@
 """References kept between runs (gradcheck.problems.memo): a second run takes what the first computed, reports
 the same, and takes nothing that the user's code, as it is now, would not compute."""
 
+import shutil
 import textwrap
 
 import numpy as np
@@ -28,11 +29,19 @@ def without_timing(report):
     return {**report, "config": config}
 
 
+@pytest.fixture(scope="module")
+def shared_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("memo") / "home"
+
+
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A cache folder of the test's own (the session's is shared by every test)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+def home(shared_home, monkeypatch):
+    """A cache folder for these tests (the session's is shared by every test), its references each test's own:
+    emptied before it. JAX's compiled programs stay, and so does the reference's worker, kept from one check to
+    the next as it is for a library user's checks in a row (a folder a test, each a worker importing JAX: 8 s)."""
+    shutil.rmtree(shared_home / "gradcheck" / memo.FOLDER, ignore_errors=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_home))
+    return shared_home
 
 
 @pytest.mark.slow
