@@ -13,10 +13,9 @@ One kink rule, for directions and entries alike (`_probe`): along a direction, w
 
 A direction whose jump or disagreement exceeds KINK_NOISE · (‖g‖ + |F|) crosses a kink: it witnesses nothing
 (rounding, at these steps in float64, is about 1e-10 of that scale, unless F is itself at the rounding of larger
-terms, as a saturated softmax's log(1 + ε) is: there every direction looks rough, and the case goes unwitnessed,
-never misjudged). An entry whose jump exceeds it sits on a kink, where the derivative is a convention: a
-candidate's value there may lie anywhere between the one-sided slopes (each corrected for curvature by the same
-two steps).
+terms, as a saturated softmax's log(1 + ε) is: there every direction looks rough, and the case goes
+unwitnessed). An entry whose jump exceeds it sits on a kink, where the derivative is a convention: a candidate's
+value there may lie anywhere between the one-sided slopes (each corrected for curvature by the same two steps).
 """
 
 import numpy as np
