@@ -125,10 +125,7 @@ class LayerSide(UserSide):
 
     def reference(self, dout_seed):
         inputs = self.value
-        if self.seed not in self.checks:
-            self.checks[self.seed] = self.numpy_value(inputs)
         result = self.remembered(lambda: self._autodiff(dout_seed))
-        del self.checks[self.seed]
         self.eager = self.eager or result["eager"]  # as a run that computed every case would say
         self.grads, dout = result["grads"], result["dout"]
         self.value64 = [as_float64(x) for x in inputs]

@@ -88,12 +88,8 @@ class LossSide(UserSide):
         return tuple((i, repr(d)) for i, d in fixed.items()), jax.value_and_grad(loss)
 
     def reference(self):
-        params, data = self.value
-        if self.seed not in self.checks:
-            self.checks[self.seed] = self.numpy_value(self.value)
-        self.rest = tuple(as_float64(d) for d in data)
+        self.rest = tuple(as_float64(d) for d in self.value[1])
         result = self.remembered(self._autodiff)
-        del self.checks[self.seed]
         self.eager = self.eager or result["eager"]  # as a run that computed every case would say
         self.grads = result["grads"]
         return self.reply(grads=self.grads)

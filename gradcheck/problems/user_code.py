@@ -387,14 +387,18 @@ class UserSide:
 
     def remembered(self, compute):
         """The case drawn last's reference (dicts, tuples and arrays): the plan's, or what an earlier run kept of
-        it (memo), or compute()'s, kept then."""
+        it (memo), or compute()'s, kept then. The user's NumPy function is run at the case first, where the plan
+        has not run it: every case's is, kept or not (numpy_first), and its value checks a kept reference."""
+        if self.seed not in self.checks:
+            self.checks[self.seed] = self.numpy_value(self.value)
         if self.seed in self.planned:
-            return self.planned.pop(self.seed)
-        key, kept = self._kept(self.value, self.seed)
-        if kept is not None:
-            return kept
-        reference = compute()
-        self._keep(key, self.seed, reference)
+            reference = self.planned.pop(self.seed)
+        else:
+            key, reference = self._kept(self.value, self.seed)
+            if reference is None:
+                reference = compute()
+                self._keep(key, self.seed, reference)
+        del self.checks[self.seed]
         return reference
 
     def _kept(self, value, seed):
