@@ -16,6 +16,7 @@ overlaps.
 """
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -235,6 +236,21 @@ def main(argv=None):
         return _run(args)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def script():
+    """The console script: `main`, in a process of its own, without Python's cyclic garbage collector.
+
+    JAX's import leaves about a million objects, which each full collection walks again, and so does the
+    interpreter on its way out, several times over: 0.1 s of a 200-case sweep and 0.3 s at the exit, for nothing
+    (a run makes little cyclic garbage: a 10,000-case sweep's peak memory, 760 MB, is the same either way).
+    Frozen at the end, the objects are freed by the exit as before, without being walked.
+    """
+    gc.disable()
+    try:
+        return main()
+    finally:
+        gc.freeze()
 
 
 # What a whole file's check takes: each function's inputs are the file's own or a course's usual ones.

@@ -1,6 +1,7 @@
 """The gradcheck command: reports written and read back, exit statuses, and usage errors that
 say one line, exit 2, write nothing, run no case and import no JAX."""
 
+import gc
 import json
 import os
 import subprocess
@@ -209,6 +210,23 @@ def test_console_script_exit_statuses():
     assert usage.returncode == 2 and "argument --cases" in usage.stderr
     help_ = subprocess.run([gradcheck, "--help"], capture_output=True, text=True)
     assert help_.returncode == 0 and "--timeout SECONDS" in help_.stdout
+
+
+def test_the_console_script_is_main_without_the_cyclic_garbage_collector(monkeypatch):
+    """The command's process leaves Python's cyclic collector off (cli.script: it would walk the million objects
+    JAX's import leaves, again and again); main's status is the command's."""
+    from importlib.metadata import entry_points
+
+    from gradcheck import cli
+
+    assert [e.value for e in entry_points(group="console_scripts", name="gradcheck")] == ["gradcheck.cli:script"]
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(gc.isenabled()) or 3)
+    gc.collect()  # what script() freezes is then this process's live objects only
+    try:
+        assert cli.script() == 3 and seen == [False]
+    finally:
+        gc.enable()
 
 
 @pytest.mark.slow
