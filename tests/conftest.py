@@ -1,3 +1,4 @@
+import gc
 import os
 import shutil
 import tempfile
@@ -16,6 +17,13 @@ MADE_HERE = SESSION_CACHE not in os.environ  # so only the process that made the
 if MADE_HERE:
     os.environ[SESSION_CACHE] = tempfile.mkdtemp(prefix="gradcheck-tests-")
 CACHE_HOME = os.environ["XDG_CACHE_HOME"] = os.environ[SESSION_CACHE]
+
+
+def pytest_collection_finish(session):
+    # What collection imported (JAX, hypothesis, the tests) lives as long as the process: out of the cyclic
+    # collector's sight, each full collection walks only what the tests made since (measured: 9.6 s of the
+    # workers' CPU went to about 45 full collections, ~0.2 s each).
+    gc.freeze()
 
 
 def pytest_sessionfinish(session, exitstatus):
