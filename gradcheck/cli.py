@@ -466,17 +466,16 @@ def _run(args):
             return _usage_error(f"cannot load {what} {spec!r}: {exc}")
     if mode == "integrable":
         return _run_integrable(args)
-    # The functions are loaded as JAX is imported (the seed mode) or in the workers: a candidate that cannot be
-    # is said before any case runs.
+    # The functions are loaded as JAX is imported (the seed mode, which waits for them at its first case) or in
+    # the workers: a candidate that cannot be is said before any case runs.
     problem = _problem(args, mode)
-    try:
-        problem.open()
-    except LoadError as exc:
-        return _write_failure(args, _cannot_load(args, mode, exc))
     cases = args.cases or (DEFAULT_CASES if mode == "seed" else DEFAULT_SAMPLED_CASES)
     try:
+        problem.open()
         report = api.run(problem, candidate_name=args.candidate, cases=cases, seed=args.seed,
                          progress=_progress(args.quiet), call=args.command)
+    except LoadError as exc:
+        return _write_failure(args, _cannot_load(args, mode, exc))
     except SetupError as exc:
         return _write_failure(args, str(exc))
     if not args.quiet:

@@ -213,6 +213,19 @@ def test_manual_grad_passes(dtype):
     assert report["not_covered"] == []
 
 
+def test_the_first_references_are_asked_of_jax_before_the_candidate_is_waited_for(monkeypatch):
+    """The candidate's worker is waited for at its first call, after the first chunk's references are compiled:
+    a candidate that imports for longer than JAX does keeps the compiler busy meanwhile."""
+    from gradcheck.problems import seed
+
+    events = []
+    grad_many, loaded = seed.jr.api.grad_many, seed._loaded
+    monkeypatch.setattr(seed.jr.api, "grad_many", lambda problems: events.append("references") or grad_many(problems))
+    monkeypatch.setattr(seed, "_loaded", lambda runner: events.append("candidate") or loaded(runner))
+    assert check_gradients(mg.grad, cases=3, activations="tanh")["ok"]
+    assert events == ["references", "candidate"]
+
+
 def test_assert_gradients_agree_carries_the_report():
     with pytest.raises(AssertionError, match=r"(?s)W1 .*FAIL.*off by a constant factor 2"):
         assert_gradients_agree(WRONG["factor 2"][0], cases=6)

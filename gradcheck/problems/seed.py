@@ -92,7 +92,7 @@ def _runner(candidate, stages, timeout, args=GRAD_ARGS):
             raise TypeError("stages must be True (the candidate module's stages) when the candidate is a spec; "
                             f"got {type(stages).__name__}")
         runner = Isolated(specs, timeout=timeout, expects={"candidate": args, "stages": STAGES_ARGS})
-        runner.start()  # not waited for: see _loaded
+        runner.start()  # not waited for: see SeedProblem.submit
         return runner
     if not callable(candidate):
         raise TypeError(f"candidate must be a function or a 'file.py:function' spec; got {type(candidate).__name__}")
@@ -139,6 +139,7 @@ class SeedProblem:
         self.activations, self.lams, self.depth = activations_arg(activations), lams_arg(lams), depth_arg(depth)
         self.function, self.stages, self.timeout = candidate, stages, timeout
         self.candidate, self._prepared, self.cache = None, None, cache
+        self._loaded = False
         self.store = memo.Store(cache / memo.FOLDER, ("seed",), user_files=False) \
             if cache is not None and self.keeps_references else None
         self.model = SeedModel(self.depth)
@@ -148,13 +149,20 @@ class SeedProblem:
 
     def open(self):
         """The candidate's worker started, and JAX imported while it starts (the references are computed in this
-        process) unless earlier runs' references are kept, which may spare it; then the worker waited for:
-        LoadError, or Misfit, where the candidate cannot be loaded."""
+        process) unless earlier runs' references are kept, which may spare it. The worker is waited for by the
+        first call (`submit`)."""
         if self.candidate is None:
-            runner = _runner(self.function, self.stages, self.timeout, self.candidate_args)
+            self.candidate = _runner(self.function, self.stages, self.timeout, self.candidate_args)
             if self.store is None or self.stages or not self.store.holds_any():  # the stages are computed anew
                 enable_cache(self.cache)
-            self.candidate = _loaded(runner)
+
+    def submit(self, role, args, names):
+        """A call submitted to the candidate; the first waits for its worker to import it (LoadError, or Misfit,
+        where it cannot): the first cases' references are compiled meanwhile, a candidate that imports more
+        than JAX does (torch, scipy) keeping JAX's compiler busy rather than waiting for it."""
+        if not self._loaded:
+            self.candidate, self._loaded = _loaded(self.candidate), True
+        self.candidate.submit(role, args, names)
 
     def close(self):
         if self.candidate is not None:
@@ -174,9 +182,9 @@ class SeedProblem:
         item = next(self._prepared, None)
         if item is not None:
             case, (params, X, y), _, _ = item
-            self.candidate.submit("candidate", (params, X, y, case.lam, case.activation), GRAD_ARGS)
+            self.submit("candidate", (params, X, y, case.lam, case.activation), GRAD_ARGS)
             if self.stages:
-                self.candidate.submit("stages", (params, X, y, case.activation), STAGES_ARGS)
+                self.submit("stages", (params, X, y, case.activation), STAGES_ARGS)
             self._submitted.append(item)
 
     def start(self, case):

@@ -48,7 +48,7 @@ class SeedProductProblem(SeedProblem):
         rng = np.random.default_rng([case.seed, case.index, 2])
         v = {k: rng.standard_normal(p.shape).astype(self.dtype) for k, p in params.items()}
         arguments = (params, v, X, y, case.lam, case.activation)
-        self.candidate.submit("candidate", arguments, PRODUCT_ARGS)
+        self.submit("candidate", arguments, PRODUCT_ARGS)
         reference = _float64(getattr(jr, self.product)(*arguments))
         params64, v64, X64 = _float64(params), _float64(v), X.astype(np.float64)
         ref64 = reference if self.dtype == np.float64 else _float64(getattr(jr, self.product)(params64, v64, X64, y,
