@@ -18,7 +18,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import sysconfig
 import threading
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import values, wire
+from .zygote import start_worker
 from ..errors import ChannelError, Closed, LoadError, Misfit, Timeout, Unportable
 
 # After this many crashes or timeouts the candidate is not run again: the remaining cases are "not run".
@@ -302,11 +302,18 @@ _FAULT_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
 _LIVE = set()  # the worker processes running now
 
 
+def _kill_group(process):
+    """SIGKILL to a worker's process group, which holds whatever the candidate started (no pid: a zygote that
+    died before it could fork the worker)."""
+    if process.pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def kill_workers():
     """Ends every worker process, and whatever they started: for a signal handler on the way out."""
     for process in list(_LIVE):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
 
@@ -338,12 +345,7 @@ class Isolated:
     def _spawn(self):
         requests_r, requests_w = os.pipe()
         replies_r, replies_w = os.pipe()
-        # -P: the current folder is not importable as it is not for the gradcheck command itself.
-        self._process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "gradcheck.isolation.worker", str(requests_r), str(replies_w)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(requests_r, replies_w), start_new_session=True, env=self.env,
-        )
+        self._process = start_worker(requests_r, replies_w, self.env)
         _LIVE.add(self._process)
         os.close(requests_r)
         os.close(replies_w)
@@ -417,8 +419,7 @@ class Isolated:
     def _kill(self):
         if self._process is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
+        _kill_group(self._process)
         self._process.wait()
         _LIVE.discard(self._process)
         for reader in self._readers:
