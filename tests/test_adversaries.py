@@ -75,21 +75,22 @@ def test_a_candidate_whose_signature_does_not_fit_the_mode_is_a_usage_error(caps
     assert "--loss LOSS --sample SAMPLE" in err and err.count("\n") == 1
 
 
-def test_exit_at_import_cannot_be_loaded():
-    done = subprocess.run([GRADCHECK, f"{ADVERSARIES}/exit_at_import.py:grad"], capture_output=True, text=True)
-    assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.strip().endswith("exit_at_import.py called sys.exit(0)")
+def test_exit_at_import_cannot_be_loaded(capfd):
+    assert main([f"{ADVERSARIES}/exit_at_import.py:grad"]) == 2
+    out, err = capfd.readouterr()
+    assert out == "" and err.strip().endswith("exit_at_import.py called sys.exit(0)")
 
 
-def test_a_chatty_candidate_is_counted_not_shown_and_quiet_means_quiet():
+def test_a_chatty_candidate_is_counted_not_shown_and_quiet_means_quiet(capfd):
+    """What reaches this process's file descriptors 1 and 2, the command's stdout and stderr, from it or from its
+    workers."""
     spec = f"{ADVERSARIES}/chatty.py:grad"
-    loud = subprocess.run([GRADCHECK, spec, "--cases", "3", "--activation", "tanh"], capture_output=True, text=True)
-    assert loud.returncode == 0  # printing is not a mistake
-    assert "debug 1:" not in loud.stdout and loud.stderr == ""  # only the first line is quoted, in the note
-    assert "note: the candidate printed 6000 lines" in loud.stdout and "3 lines (15 B) to stderr" in loud.stdout
-    quiet = subprocess.run([GRADCHECK, spec, "--cases", "3", "--activation", "tanh", "--quiet"],
-                           capture_output=True, text=True)
-    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert main([spec, "--cases", "3", "--activation", "tanh"]) == 0  # printing is not a mistake
+    out, err = capfd.readouterr()
+    assert "debug 1:" not in out and err == ""  # only the first line is quoted, in the note
+    assert "note: the candidate printed 6000 lines" in out and "3 lines (15 B) to stderr" in out
+    assert main([spec, "--cases", "3", "--activation", "tanh", "--quiet"]) == 0
+    assert capfd.readouterr() == ("", "")
 
 
 @pytest.mark.parametrize("delay", [0.0, 1.5], ids=["while JAX loads", "while the candidate hangs"])
