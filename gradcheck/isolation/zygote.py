@@ -221,7 +221,13 @@ def _reap(channel):
 
 
 def main(argv=None):
-    channel = socket.socket(fileno=int((argv or sys.argv)[1]))
+    try:
+        _serve(socket.socket(fileno=int((argv or sys.argv)[1])))
+    except OSError:  # gradcheck is gone (its end of the socket with it), or going: nothing to tell anyone
+        pass
+
+
+def _serve(channel):
     from . import worker  # imported once, here, for every worker forked
 
     worker._die_with_parent()
