@@ -1,7 +1,9 @@
 """Workers forked from a zygote (gradcheck.isolation.zygote) are what a worker started anew would be; one that
 ends its zygote ends no check with a pass, and a zygote is ended only when no worker of its is left."""
 
+import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -112,3 +114,20 @@ def test_a_fork_of_gradcheck_s_process_starts_workers_of_its_own(user_module):
     """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_a_zygote_whose_gradcheck_is_gone_ends_without_a_word(tmp_path):
+    """Its stderr is gradcheck's: a zygote that finds gradcheck's end of the socket closed as it tells of a fork
+    (or of an exit) ends, and writes nothing after gradcheck's last word."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    process = subprocess.Popen([sys.executable, "-P", "-m", "gradcheck.isolation.zygote", str(theirs.fileno())],
+                               pass_fds=(theirs.fileno(),), stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    theirs.close()
+    ends = [fd for _ in range(2) for fd in os.pipe()]
+    request = json.dumps({"env": dict(os.environ), "cwd": str(tmp_path)}).encode()
+    socket.send_fds(ours, [request], ends)  # sent whole before the zygote has started
+    ours.close()
+    for fd in ends:
+        os.close(fd)
+    assert process.wait(timeout=60) == 0 and process.stderr.read() == ""
