@@ -242,7 +242,7 @@ def script():
     """The console script: `main`, in a process of its own, without Python's cyclic garbage collector.
 
     JAX's import leaves about a million objects, which each full collection walks again, and so does the
-    interpreter on its way out, several times over: 0.1 s of a 200-case sweep and 0.3 s at the exit, for nothing
+    interpreter on its way out, several times over: 0.13 s of a 200-case sweep and 0.35-0.45 s at the exit, for nothing
     (a run makes little cyclic garbage: a 10,000-case sweep's peak memory, 760 MB, is the same either way).
     Frozen at the end, the objects are freed by the exit as before, without being walked.
     """
