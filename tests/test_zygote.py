@@ -131,3 +131,12 @@ def test_a_zygote_whose_gradcheck_is_gone_ends_without_a_word(tmp_path):
     for fd in ends:
         os.close(fd)
     assert process.wait(timeout=60) == 0 and process.stderr.read() == ""
+
+
+@pytest.mark.slow
+def test_an_environment_too_large_to_send_gets_a_worker_started_anew(user_module, monkeypatch):
+    probe = user_module(PROBE)
+    for i in range(5):  # 500 KB: more than a socket's buffer takes at once, less than exec's limits
+        monkeypatch.setenv(f"GRADCHECK_TEST_LARGE_{i}", "x" * 100_000)
+    started = probed(probe.path, os.getcwd())
+    assert started["parent"][0] == os.getpid() and started["as_started"][1:].all()

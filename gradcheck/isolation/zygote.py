@@ -153,25 +153,33 @@ def start_worker(requests_r, replies_w, env):
     gradcheck command itself): forked by a zygote where this system allows, else a Popen. The caller closes its
     copies of the two ends."""
     env = dict(os.environ if env is None else env)
-    if not FORKS:
-        return subprocess.Popen(
-            [sys.executable, "-P", "-m", "gradcheck.isolation.worker", str(requests_r), str(replies_w)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(requests_r, replies_w), start_new_session=True, env=env)
     key = tuple(sorted((k, v) for k, v in env.items() if k not in _NOT_KEPT))
+    # Twice: a zygote that has died since it was last asked is replaced. An environment too large for one
+    # message (the socket's buffer, some 200 KB) fails both times, and the worker is started from nothing.
+    for _ in range(2 if FORKS else 0):
+        zygote = _zygote(key, env)
+        try:
+            return zygote.fork(requests_r, replies_w, env)
+        except OSError:
+            with _LOCK:
+                if _ZYGOTES.get(key) is zygote:
+                    del _ZYGOTES[key]
+    return subprocess.Popen(
+        [sys.executable, "-P", "-m", "gradcheck.isolation.worker", str(requests_r), str(replies_w)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        pass_fds=(requests_r, replies_w), start_new_session=True, env=env)
+
+
+def _zygote(key, env):
+    """This process's zygote for the environment `key`, started where there is none (the idle ones of other
+    environments ended then: no worker is left to die with them)."""
     with _LOCK:
         zygote = _ZYGOTES.get(key)
         if zygote is None or not zygote.alive:
-            for other in [k for k, z in _ZYGOTES.items() if not z.busy()]:  # no worker left to die with them
+            for other in [k for k, z in _ZYGOTES.items() if not z.busy()]:
                 _ZYGOTES.pop(other).close()
             zygote = _ZYGOTES[key] = Zygote(env)
-    try:
-        return zygote.fork(requests_r, replies_w, env)
-    except OSError:  # it died since: the next call starts another
-        with _LOCK:
-            if _ZYGOTES.get(key) is zygote:
-                del _ZYGOTES[key]
-        return start_worker(requests_r, replies_w, env)
+        return zygote
 
 
 # The zygote's side
