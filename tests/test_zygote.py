@@ -3,6 +3,7 @@ ends its zygote ends no check with a pass, and a zygote is ended only when no wo
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -140,3 +141,22 @@ def test_an_environment_too_large_to_send_gets_a_worker_started_anew(user_module
         monkeypatch.setenv(f"GRADCHECK_TEST_LARGE_{i}", "x" * 100_000)
     started = probed(probe.path, os.getcwd())
     assert started["parent"][0] == os.getpid() and started["as_started"][1:].all()
+
+
+@pytest.mark.slow
+def test_a_zygote_that_hangs_before_it_forks_is_ended_and_its_worker_is_a_load_error(user_module, monkeypatch):
+    from gradcheck.errors import LoadError
+    from gradcheck.isolation import process
+
+    probe = user_module(PROBE)
+    monkeypatch.setenv("GRADCHECK_TEST_ANOTHER_ENVIRONMENT", "a zygote of this test's alone")
+    monkeypatch.setattr(process, "STARTUP_SECONDS", 1)
+    monkeypatch.setattr(zygote, "FORK_SECONDS", 1)
+    worker = Isolated({"candidate": f"{probe.path}:probe"}, timeout=30)
+    worker.start()  # its zygote is still starting (Python, NumPy): stopped, it never forks the worker
+    hung = next(z for key, z in zygote._ZYGOTES.items() if ("GRADCHECK_TEST_ANOTHER_ENVIRONMENT",
+                                                             "a zygote of this test's alone") in key)
+    os.kill(hung.process.pid, signal.SIGSTOP)
+    with pytest.raises(LoadError, match="while it was being imported"):
+        worker.finish()
+    assert hung.process.wait(timeout=10) == -signal.SIGKILL and not hung.alive

@@ -33,6 +33,9 @@ FORKS = sys.platform.startswith("linux")
 # pytest's name for the test running now: it changes with every test and nothing reads it as Python starts.
 _NOT_KEPT = ("PYTEST_CURRENT_TEST",)
 _MESSAGE = 1 << 20  # an environment, as JSON, is a few kilobytes
+# A zygote that has not forked a worker this long after being asked hangs, as a worker that had not started
+# would: it is ended (gradcheck waits as long for a worker's own start, process.STARTUP_SECONDS).
+FORK_SECONDS = 60
 
 
 # gradcheck's side
@@ -48,10 +51,17 @@ class Forked:
 
     @property
     def pid(self):
-        """The child's pid, once the zygote has forked it (None: the zygote died before it could)."""
-        with self._zygote.changed:
-            self._zygote.changed.wait_for(lambda: self._pid is not None or self.returncode is not None)
+        """The child's pid, once the zygote has forked it; None where the zygote died first, or hung and was
+        ended here (FORK_SECONDS)."""
+        zygote = self._zygote
+        with zygote.changed:
+            if not zygote.changed.wait_for(self._known, FORK_SECONDS):
+                zygote.process.kill()
+                zygote.changed.wait_for(self._known)
         return self._pid
+
+    def _known(self):
+        return self._pid is not None or self.returncode is not None
 
     def poll(self):
         return self.returncode
