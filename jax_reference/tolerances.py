@@ -136,6 +136,29 @@ def rounding_scales(params, X, activation):
     return scales
 
 
+def value_scales(params, X):
+    """s for the logits z_{L+1} and for J, whose terms cancel as the gradients' do: z_{L+1} may be far smaller
+    than the products it sums, and J = mean_i (logsumexp(z_i) − z_i[y_i]) far smaller than either (a confident,
+    right batch). Entry by entry, in units of u: z_{l+1} = a_l W_l + b_l is rounded by its terms' size
+    T_l = |a_l| |W_l| + |b_l|, and carries a_l's rounding R_l through |W_l| (|φ'| <= 1), so R_{l+1} = T_l + R_l |W_l|;
+    |a_{l+1}| <= T_l + log 2 for every activation (|φ(z)| <= |z| + log 2, sigmoid's values in [0, 1] included).
+    J's rounding is that of each row's largest logit, twice (the logsumexp and z_i[y_i]), plus the logsumexp's own:
+
+        s_z = ‖R_{L+1}‖_F        s_J = (2/N) Σ_i max_k (T_L + R_{L+1})[i, k] + log K
+
+    The penalty λ(‖W‖²) is a sum of squares: it cancels nothing. Returns {"z": s_z, "J": s_J}.
+    """
+    L = len(params) // 2
+    a, carried = np.abs(np.asarray(X, np.float64)), 0.0
+    for l in range(1, L + 1):
+        W, b = (np.abs(np.asarray(params[f"{p}{l}"], np.float64)) for p in ("W", "b"))
+        terms = a @ W + b
+        carried = terms + carried @ W if l > 1 else terms
+        a = terms + np.log(2)
+    N, K = carried.shape
+    return {"z": float(np.linalg.norm(carried)), "J": float(2 * np.max(terms + carried, axis=1).sum() / N + np.log(K))}
+
+
 def normwise_error(candidate, reference):
     """(‖c − r‖, ‖c − r‖ / ‖r‖) in float64; the relative part is inf when ‖r‖ = 0 < ‖c − r‖."""
     diff = float(np.linalg.norm(np.asarray(candidate, np.float64) - np.asarray(reference, np.float64)))
