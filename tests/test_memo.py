@@ -90,6 +90,9 @@ def test_a_kept_reference_is_taken_only_where_the_loss_has_the_value_kept_with_i
     assert report["ok"] and report["config"]["reference compile s"] > 0  # computed again, for SCALE = 3
     again = check_gradients(f"{f.path}:grad", **specs)
     assert again["ok"] and again["config"]["reference compile s"] == 0  # and kept in place of SCALE = 1's
+    f.path.with_name("scale.txt").write_text(repr(float(np.nextafter(3.0, 4.0))))  # the loss moves by a unit of rounding
+    nudged = check_gradients(f"{f.path}:grad", **specs)
+    assert nudged["ok"] and nudged["config"]["reference compile s"] > 0  # to the bit: computed again
 
 
 @pytest.mark.slow

@@ -527,6 +527,20 @@ def test_np_random_in_a_forward_is_numpys_own_on_both_sides(user_module):
     assert layer_report(f, "backward_without_mask")["parameters"]["x"]["verdict"] == "wrong"
 
 
+def test_two_runs_that_differ_by_a_threaded_sums_rounding_are_the_same_function():
+    """float32 values one unit of rounding apart, as a threaded BLAS summing in another order may give, are one
+    function's; a draw apart, they are not."""
+    from gradcheck.problems.user_code import same
+
+    loss = np.float32(0.3)
+    assert same(loss, np.nextafter(loss, np.float32(1))) and same((np.float32([1e-3, 2.0]),) * 2,
+                                                                  (np.float32([1e-3, 2.0]),) * 2)
+    assert not same(loss, np.float32(0.31)) and not same(np.float64(0.3), np.float64(0.3) * (1 + 1e-12))
+    assert same(np.array([np.nan, 1.0]), np.array([np.nan, 1.0])) and not same(np.zeros(2), np.zeros(3))
+    assert same(np.array([np.inf, 1.0]), np.array([np.inf, 1.0])) and not same(np.inf, 1e300)
+    assert not same(loss, np.nextafter(loss, np.float32(1)), ulps=0)  # what a kept reference asks (problems.memo)
+
+
 def test_a_forward_or_loss_that_draws_anew_in_every_call_is_no_function_to_judge(user_module):
     """Without its seed, the dropout forward draws another mask in every call: the candidate's mask, the
     reference's and the finite differences' all differ, and a right backward would be failed against a mask it
