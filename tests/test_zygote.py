@@ -1,12 +1,14 @@
 """Workers forked from a zygote (gradcheck.isolation.zygote) are what a worker started anew would be; one that
 ends its zygote ends no check with a pass, and a zygote is ended only when no worker of its is left."""
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,8 +141,22 @@ def test_an_environment_too_large_to_send_gets_a_worker_started_anew(user_module
     probe = user_module(PROBE)
     for i in range(5):  # 500 KB: more than a socket's buffer takes at once, less than exec's limits
         monkeypatch.setenv(f"GRADCHECK_TEST_LARGE_{i}", "x" * 100_000)
-    started = probed(probe.path, os.getcwd())
-    assert started["parent"][0] == os.getpid() and started["as_started"][1:].all()
+    before = zygotes_running()
+    for _ in range(2):
+        started = probed(probe.path, os.getcwd())
+        assert started["parent"][0] == os.getpid() and started["as_started"][1:].all()
+    assert len(zygotes_running() - before) == 1  # one, kept for that environment: none left behind
+
+
+def zygotes_running():
+    """The pids of this process's zygotes still running (Linux's /proc)."""
+    running = set()
+    for process in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):  # not a process, or one that ended meanwhile
+            parent = int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid() and b"gradcheck.isolation.zygote" in (process / "cmdline").read_bytes():
+                running.add(process.name)
+    return running
 
 
 @pytest.mark.slow

@@ -164,13 +164,16 @@ def start_worker(requests_r, replies_w, env):
     copies of the two ends."""
     env = dict(os.environ if env is None else env)
     key = tuple(sorted((k, v) for k, v in env.items() if k not in _NOT_KEPT))
-    # Twice: a zygote that has died since it was last asked is replaced. An environment too large for one
-    # message (the socket's buffer, some 200 KB) fails both times, and the worker is started from nothing.
+    # Twice: a zygote that has died since it was last asked is replaced. One alive that cannot be sent the request
+    # (an environment too large for one message: the socket's buffer, some 200 KB) is kept for the environment,
+    # idle, and the worker is started from nothing.
     for _ in range(2 if FORKS else 0):
         zygote = _zygote(key, env)
         try:
             return zygote.fork(requests_r, replies_w, env)
         except OSError:
+            if zygote.alive:
+                break
             with _LOCK:
                 if _ZYGOTES.get(key) is zygote:
                     del _ZYGOTES[key]
