@@ -139,7 +139,7 @@ class SeedProblem:
         self.activations, self.lams, self.depth = activations_arg(activations), lams_arg(lams), depth_arg(depth)
         self.function, self.stages, self.timeout = candidate, stages, timeout
         self.candidate, self._prepared, self.cache = None, None, cache
-        self._loaded = False
+        self._waited = False
         self.store = memo.Store(cache / memo.FOLDER, ("seed",), user_files=False) \
             if cache is not None and self.keeps_references else None
         self.model = SeedModel(self.depth)
@@ -160,8 +160,8 @@ class SeedProblem:
         """A call submitted to the candidate; the first waits for its worker to import it (LoadError, or Misfit,
         where it cannot): the first cases' references are compiled meanwhile, a candidate that imports more
         than JAX does (torch, scipy) keeping JAX's compiler busy rather than waiting for it."""
-        if not self._loaded:
-            self.candidate, self._loaded = _loaded(self.candidate), True
+        if not self._waited:
+            self.candidate, self._waited = _loaded(self.candidate), True
         self.candidate.submit(role, args, names)
 
     def close(self):
