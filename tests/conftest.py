@@ -26,6 +26,15 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    # So does what a test leaves behind: mostly JAX's caches of the programs it traced and compiled, which grow
+    # test by test and which every full collection walked again (measured, whole suite, two workers: 6.8 s of
+    # CPU in 40 full collections before, 1.7 s after). Cyclic garbage the young collections have not yet taken
+    # is kept too: 40 and 118 MB more at the workers' peaks (699 and 884 MB).
+    gc.freeze()
+
+
 def pytest_sessionfinish(session, exitstatus):
     if MADE_HERE:
         shutil.rmtree(CACHE_HOME, ignore_errors=True)
