@@ -1,6 +1,10 @@
-"""Never returns. Writes its process id first where HANG_PID_FILE says, so that a test can see it end."""
+"""Never returns. Writes its process id first where HANG_PID_FILE says, so that a test can see it end.
+
+It sleeps rather than spins: gradcheck's deadline is a wall clock's either way, and a spinning candidate
+would take a core from the tests running beside it for as long as it hangs."""
 
 import os
+import time
 
 
 def grad(params, X, y, lam, activation):
@@ -8,4 +12,4 @@ def grad(params, X, y, lam, activation):
         with open(os.environ["HANG_PID_FILE"], "w") as f:
             f.write(str(os.getpid()))
     while True:
-        pass
+        time.sleep(60)
