@@ -103,17 +103,47 @@ def test_a_large_batch_is_scanned_and_still_right():
     assert all(agrees(g[k], g_plain[k], np.float64, scales[k]) for k in params)
 
 
-def test_a_compile_option_xla_does_not_know_falls_back_to_its_defaults(monkeypatch):
+@pytest.mark.parametrize("way", ["Jitted", "compile"])
+def test_a_compile_option_xla_does_not_know_is_left_out_and_the_others_kept(way, monkeypatch):
     """The fast-compile options are XLA's own, which a release of XLA may drop: a compile that refuses one is
-    compiled again with XLA's defaults, with the same result, and so is every compile after it."""
+    compiled again without it, with the same result, and so is every compile after it."""
     from jax_reference import fast_compile
 
-    monkeypatch.setattr(fast_compile, "OPTIONS", {**fast_compile.OPTIONS, "xla_no_such_option_gradcheck": True})
-    monkeypatch.setattr(fast_compile, "_refused", False)
+    unknown = "xla_no_such_option_gradcheck"
+    monkeypatch.setattr(fast_compile, "OPTIONS", {**fast_compile.OPTIONS, unknown: True})
+    monkeypatch.setattr(fast_compile, "_refused", set())
+    given = []
+    real = jax.stages.Lowered.compile
+    monkeypatch.setattr(jax.stages.Lowered, "compile", lambda self, options=None: (given.append(options),
+                                                                                  real(self, options))[1])
+    known = {k: v for k, v in fast_compile.OPTIONS.items() if k != unknown}
     x = np.arange(3, dtype=np.float32)
-    twice_plus_one = fast_compile.Jitted(lambda v: v * 2 + 1)
-    assert np.array_equal(twice_plus_one(True, x), [1, 3, 5])  # small integers: exact in any order
-    assert fast_compile._refused
-    monkeypatch.setattr(fast_compile, "_refused", False)
-    assert np.array_equal(fast_compile.compile(jax.jit(lambda v: v - 1).lower(x))(x), [-1, 0, 1])
-    assert fast_compile._refused
+    if way == "Jitted":  # jax.jit compiles without Lowered.compile: what it was given is what it holds
+        jitted = fast_compile.Jitted(lambda v: v * 2 + 1)
+        result, expected = jitted(True, x), [1, 3, 5]  # small integers: exact in any order
+        assert set(jitted.fast) == {tuple(sorted(fast_compile.OPTIONS)), tuple(sorted(known))}
+    else:
+        result, expected = fast_compile.compile(jax.jit(lambda v: v - 1).lower(x))(x), [-1, 0, 1]
+        assert given == [fast_compile.OPTIONS, known]
+    assert np.array_equal(result, expected) and fast_compile._refused == {unknown}
+    given.clear()
+    assert np.array_equal(fast_compile.compile(jax.jit(lambda v: v + 5).lower(x))(x), [5, 6, 7])
+    assert given == [known]  # left out from the first attempt on
+
+
+def test_a_refusal_that_names_no_option_leaves_them_all_out(monkeypatch):
+    from jax_reference import fast_compile
+
+    monkeypatch.setattr(fast_compile, "_refused", set())
+    given = []
+
+    def attempt(options):
+        given.append(options)
+        if options:
+            raise jax.errors.JaxRuntimeError("INVALID_ARGUMENT: these compile options cannot be used together")
+        return "compiled"
+
+    assert fast_compile._fast(attempt) == "compiled" and given == [fast_compile.OPTIONS, {}]
+    assert fast_compile._refused == set(fast_compile.OPTIONS)
+    with pytest.raises(jax.errors.JaxRuntimeError, match="out of memory"):  # no refusal of an option: raised
+        fast_compile._fast(lambda options: (_ for _ in ()).throw(jax.errors.JaxRuntimeError("out of memory")))
