@@ -49,11 +49,11 @@ def test_a_request_larger_than_a_pipe_holds_is_timed_from_when_it_is_written_who
         def echo(x):
             return {"x": x}
     """)
-    runner, x = Isolated({"candidate": f"{echo.path}:echo"}, timeout=2), np.full(1 << 18, 2.0)
+    runner, x = Isolated({"candidate": f"{echo.path}:echo"}, timeout=1), np.full(1 << 18, 2.0)
     runner.load()
     try:
         runner.submit("candidate", (x,), ("x",))
-        time.sleep(2.5)  # past the call's deadline (the worker has 2 s, once it has the request, to answer)
+        time.sleep(1.5)  # past the call's deadline (the worker has 1 s, once it has the request, to answer)
         outcome = runner.receive()
     finally:
         runner.close()

@@ -166,8 +166,8 @@ def test_a_zygote_that_hangs_before_it_forks_is_ended_and_its_worker_is_a_load_e
 
     probe = user_module(PROBE)
     monkeypatch.setenv("GRADCHECK_TEST_ANOTHER_ENVIRONMENT", "a zygote of this test's alone")
-    monkeypatch.setattr(process, "STARTUP_SECONDS", 1)
-    monkeypatch.setattr(zygote, "FORK_SECONDS", 1)
+    monkeypatch.setattr(process, "STARTUP_SECONDS", 0.3)
+    monkeypatch.setattr(zygote, "FORK_SECONDS", 0.3)
     worker = Isolated({"candidate": f"{probe.path}:probe"}, timeout=30)
     worker.start()  # its zygote is still starting (Python, NumPy): stopped, it never forks the worker
     hung = next(z for key, z in zygote._ZYGOTES.items() if ("GRADCHECK_TEST_ANOTHER_ENVIRONMENT",
