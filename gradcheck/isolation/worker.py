@@ -23,7 +23,8 @@ from .process import call, misfit, outcome_to_wire, user_file
 
 # The modes' modules (gradcheck.problems), by the name a request gives. The one the first request names is
 # imported before the worker says it is ready, so that --timeout bounds the candidate's import, not gradcheck's;
-# the others only when asked for (a seed-mode candidate's worker imports none: 0.08 s of every start).
+# the others only when asked for (a seed-mode candidate's worker imports none: 0.08 s of every start). A zygote
+# (isolation.zygote) imports them all once, for every worker it forks.
 MODES = {"loss": "loss", "loss_hvp": "loss_products", "layer": "layer", "value_and_grad": "value_grad",
          "integrable": "integrable"}
 

@@ -251,6 +251,8 @@ def main(argv=None):
 def _serve(channel):
     from . import worker  # imported once, here, for every worker forked
 
+    for mode in worker.MODES:  # and the modes' modules, which a worker started from nothing imports when asked
+        worker._mode(mode)
     worker._die_with_parent()
     # Python 3.12 warns of a fork in a process with threads: NumPy's BLAS has its pool, idle here, and forks
     # itself safely (as multiprocessing's fork start method relies on).
