@@ -1,13 +1,14 @@
 """References kept between runs (gradcheck.problems.memo): a second run takes what the first computed, reports
 the same, and takes nothing that the user's code, as it is now, would not compute."""
 
+import os
 import shutil
 import textwrap
 
 import numpy as np
 import pytest
 
-from gradcheck import check_gradients, check_vjp
+from gradcheck import cache, check_gradients, check_vjp
 from gradcheck.cli import main
 from gradcheck.errors import SetupError
 from gradcheck.problems import memo
@@ -133,6 +134,24 @@ def test_entries_are_kept_whole_and_bounded_the_least_recently_used_going_first(
         s.put(key, check, {"grads": grads})
     assert sorted(p.stem for p in s.folder.glob(f"*{memo.SUFFIX}")) == ["c", "d"]  # past the bound, down to 3/4 of it
     assert s.get("a") is None and not list(s.folder.glob("*.tmp"))
+
+
+def test_compiled_programs_are_bounded_the_least_recently_read_or_written_going_first(tmp_path, monkeypatch):
+    """The compilation cache's own bound, walked as a run starts (JAX's walked the folder at every program it
+    wrote): past MAX_BYTES, down to 3/4 of it; a program's last use is its last read or its writing."""
+    folder = tmp_path / "gradcheck"
+    (folder / "references").mkdir(parents=True)
+    for key, (read, written) in {"a": (100, 100), "b": (500, 200), "c": (300, 300), "d": (400, 400)}.items():
+        program = folder / f"{key}{cache.PROGRAM}"
+        program.write_bytes(b"x" * 1000)
+        os.utime(program, (read, written))
+    (folder / f"a{cache.ACCESS_TIME}").write_bytes(bytes(8))  # JAX's own bound's, from an older gradcheck
+    monkeypatch.setattr(cache, "MAX_BYTES", 4000)
+    cache.trim(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["a-cache", "b-cache", "c-cache", "d-cache", "references"]
+    monkeypatch.setattr(cache, "MAX_BYTES", 3500)
+    assert cache.choose(True, {"XDG_CACHE_HOME": str(tmp_path)}) == folder  # as a run starts
+    assert sorted(p.name for p in folder.iterdir()) == ["b-cache", "d-cache", "references"]  # 4000 to 2000
 
 
 @pytest.mark.slow
