@@ -28,6 +28,8 @@ PROGRAM, ACCESS_TIME = "-cache", "-atime"
 VARIABLE = "GRADCHECK_CACHE_DIR"
 # What JAX warns, once per entry, when an entry cannot be read (it then compiles the program again).
 UNREADABLE = "Error reading persistent compilation cache entry"
+# The folders this process has trimmed: each once, as its first run starts.
+_TRIMMED = set()
 # What this process has said of the cache, each once: a reference's worker hands its own on with each reference
 # (its stderr is the user's code's, counted and not shown), and gradcheck's process says them.
 SAID = []
@@ -66,7 +68,9 @@ def choose(enabled, environ=os.environ):
     if problem:
         say(f"gradcheck: warning: the compilation cache cannot be used ({problem}); compiling without it")
         return None
-    trim(path)
+    if path not in _TRIMMED:
+        _TRIMMED.add(path)
+        trim(path)
     return path
 
 
@@ -76,8 +80,9 @@ def trim(path):
     JAX's own bound (jax_compilation_cache_max_size) walks every entry, and reads the access-time file it keeps
     beside each, as it writes any program: each write took 2 ms more at 40 entries and 11 ms at 600 (measured, a
     2-core x86-64), 0.3 s at 10,880 (jax-ml/jax#36753 and uwplasma/vmex#254), in a folder that holds ten thousand
-    small programs. Here the folder is walked once a run, and a program's last use is the file system's: its
-    last read as Linux keeps it (relatime: within a day), or its writing. Files of JAX's own bound are removed.
+    small programs. Here the folder is walked once a process (the command's run, a library session's first
+    check), and a program's last use is the file system's: its last read as Linux keeps it (relatime: within a
+    day), or its writing. Files of JAX's own bound are removed.
     """
     try:
         entries = []
@@ -87,17 +92,23 @@ def trim(path):
             elif entry.name.endswith(PROGRAM):
                 stat = entry.stat()
                 entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, entry.path))
-        size = sum(size for _, size, _ in entries)
-        if size <= MAX_BYTES:
-            return
-        for _, size_of, program in sorted(entries):
-            if size <= MAX_BYTES * 3 // 4:
-                break
-            with contextlib.suppress(FileNotFoundError):  # another run's trim took it first
-                os.unlink(program)
-            size -= size_of
+        if sum(size for _, size, _ in entries) > MAX_BYTES:
+            shed(entries, MAX_BYTES * 3 // 4)
     except OSError:  # a folder another run is trimming, or one this user cannot change: as it is
         return
+
+
+def shed(entries, limit):
+    """Deletes the least recently used of `entries`, each (last use, size, path), until their total is at most
+    `limit` (problems.memo bounds its references so too); returns the total left. OSError where one cannot go."""
+    size = sum(size for _, size, _ in entries)
+    for _, size_of, path in sorted(entries):
+        if size <= limit:
+            break
+        with contextlib.suppress(FileNotFoundError):  # another run took it first
+            os.unlink(path)
+        size -= size_of
+    return size
 
 
 def enable(path):

@@ -166,11 +166,7 @@ class Store:
         if self.size <= MAX_BYTES:
             return
         try:  # another check may be removing the same entries
-            entries = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob(f"*{SUFFIX}"))
-            self.size = sum(size for _, size, _ in entries)
-            while entries and self.size > MAX_BYTES * 3 // 4:
-                _, size, path = entries.pop(0)
-                path.unlink(missing_ok=True)
-                self.size -= size
+            entries = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob(f"*{SUFFIX}")]
+            self.size = cache.shed(entries, MAX_BYTES * 3 // 4)
         except OSError:
             return
